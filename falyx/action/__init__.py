@@ -1,0 +1,22 @@
+"""Steps: `Action`, `ChainedAction`, `ActionGroup`, process steps, and their builders."""
+
+from falyx.action.action import Action, LiteralAction, step
+from falyx.action.base import BaseAction, PreviewNode
+from falyx.action.chain import ChainedAction, chain
+from falyx.action.group import ActionGroup, group
+from falyx.action.process import ProcessAction, ProcessPoolAction, ProcessTask
+
+__all__ = [
+    "Action",
+    "ActionGroup",
+    "BaseAction",
+    "ChainedAction",
+    "LiteralAction",
+    "PreviewNode",
+    "ProcessAction",
+    "ProcessPoolAction",
+    "ProcessTask",
+    "chain",
+    "group",
+    "step",
+]

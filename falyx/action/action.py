@@ -1,0 +1,123 @@
+"""`Action`: a step that wraps one sync or async callable; `@step` and literal steps."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, overload
+
+from falyx.action.base import BaseAction
+from falyx.action.scopes import call, is_async_callable
+from falyx.context import ExecutionContext
+from falyx.errors import InvalidActionError
+
+__all__ = ["Action", "LiteralAction", "step", "to_action"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Action(BaseAction):
+    """Run `action(*call_args, *args, **{**kwargs, **call_kwargs})` through the lifecycle."""
+
+    def __init__(
+        self,
+        name: str,
+        action: Callable[..., Any],
+        *,
+        args: Iterable[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> None:
+        if not callable(action):
+            raise InvalidActionError(
+                f"step '{name}': action must be callable, got {type(action).__name__} {action!r}"
+            )
+        super().__init__(name, **options)
+        self.fn = action
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs or {})
+        self._is_async = is_async_callable(action)
+        if self.inject_last_result and not self.accepts_keyword(self.inject_into):
+            raise _injection_error(self, self.inject_into)
+
+    @property
+    def action(self) -> Callable[..., Any]:
+        """The raw callable (alias of `.fn`)."""
+        return self.fn
+
+    def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple, dict]:
+        if self.args:
+            args = (*args, *self.args)
+        if self.kwargs:
+            kwargs = {**self.kwargs, **kwargs}
+        return args, kwargs
+
+    async def _run(self, ctx: ExecutionContext) -> Any:
+        if self._is_async:
+            return await self.fn(*ctx.args, **ctx.kwargs)
+        return await call(self.fn, ctx.args, ctx.kwargs)
+
+    def accepts_keyword(self, keyword: str) -> bool:
+        try:
+            params = inspect.signature(self.fn).parameters.values()
+        except (TypeError, ValueError):  # builtins without a signature: let the call decide
+            return True
+        return any(
+            p.kind is p.VAR_KEYWORD
+            or (p.name == keyword and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+            for p in params
+        )
+
+    def __repr__(self) -> str:
+        fn = getattr(self.fn, "__name__", repr(self.fn))
+        return (
+            f"Action(name={self.name!r}, action={fn}, args={self.args!r}, "
+            f"kwargs={self.kwargs!r}, retry={self.retry_policy is not None}, "
+            f"rollback={self.rollback is not None})"
+        )
+
+
+class LiteralAction(BaseAction):
+    """A step that returns a fixed value (plain values in a chain become these)."""
+
+    icon = "≡"
+    kind = "Literal"
+
+    def __init__(self, value: Any, name: str | None = None) -> None:
+        super().__init__(name or f"literal {value!r}"[:60])
+        self.value = value
+
+    async def _run(self, ctx: ExecutionContext) -> Any:
+        return self.value
+
+
+def to_action(obj: Any) -> BaseAction:
+    """A step from a step, a callable (wrapped in `Action`), or any other value (a literal)."""
+    if isinstance(obj, BaseAction):
+        return obj
+    if callable(obj):
+        return Action(getattr(obj, "__name__", type(obj).__name__), obj)
+    return LiteralAction(obj)
+
+
+def _injection_error(target: BaseAction, keyword: str, where: str = "") -> TypeError:
+    return TypeError(
+        f"step '{target.name}'{where} gets the previous result as keyword '{keyword}', but its "
+        f"function has no '{keyword}' parameter; add `{keyword}=None` to its signature or "
+        f"set inject_into= to a parameter it has"
+    )
+
+
+@overload
+def step(fn: F, /) -> Action: ...
+@overload
+def step(
+    *, name: str | None = None, **options: Any
+) -> Callable[[Callable[..., Any]], Action]: ...
+def step(fn: Callable[..., Any] | None = None, /, *, name: str | None = None, **options: Any):
+    """Turn a function into an `Action` without registering a command (bare or called)."""
+
+    def wrap(func: Callable[..., Any]) -> Action:
+        return Action(name or func.__name__, func, **options)
+
+    return wrap if fn is None else wrap(fn)

@@ -1,0 +1,254 @@
+"""`BaseAction` and the one lifecycle every step runs through.
+
+Hooks, retries, per-attempt timeouts, timing, rollback bookkeeping and recording happen
+here and nowhere else; subclasses only say what running them means (`_run`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from falyx.action.options import RunOptions, current_options
+from falyx.action.scopes import call, run_with_timeout, shielded
+from falyx.context import _CURRENT, CANCELLED, OK, ExecutionContext
+from falyx.hooks import HookManager, HookSpec, HookType
+from falyx.retry import RetryPolicy, RetrySpec, resolve_retry
+
+__all__ = ["BaseAction", "PreviewNode", "UndoEntry", "rollback"]
+
+logger = logging.getLogger("falyx")
+_ids = itertools.count(1)
+_BEFORE, _SUCCESS, _ERROR = HookType.BEFORE, HookType.ON_SUCCESS, HookType.ON_ERROR
+_AFTER, _TEARDOWN = HookType.AFTER, HookType.ON_TEARDOWN
+
+#: One completed step to undo: the step and the arguments its callable received.
+UndoEntry = tuple["BaseAction", tuple[Any, ...], dict[str, Any]]
+
+
+@dataclass(slots=True)
+class PreviewNode:
+    """One line of a preview tree, with its children."""
+
+    label: str
+    children: list[PreviewNode] = field(default_factory=list)
+
+    def lines(self, indent: str = "") -> list[str]:
+        """The tree as plain text lines (the rich tree is drawn by `falyx.render`)."""
+        out = [indent + self.label]
+        for child in self.children:
+            out.extend(child.lines(indent + "    "))
+        return out
+
+
+class BaseAction:
+    """A step: awaitable, composable, with the whole lifecycle built in."""
+
+    kind = "Action"
+    icon = "⚙"
+    is_leaf = True
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        rollback: Any = None,
+        retry: RetrySpec = False,
+        retry_policy: RetryPolicy | None = None,
+        hooks: HookSpec | None = None,
+        timeout: float | None = None,
+        inject_last_result: bool = False,
+        inject_into: str = "last_result",
+        record_result: bool = True,
+    ) -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise TypeError(f"a step needs a non-empty string name, got {name!r}")
+        if rollback is not None and not callable(rollback):
+            raise TypeError(f"step '{name}': rollback must be callable, got {rollback!r}")
+        if timeout is not None and (isinstance(timeout, bool) or timeout <= 0):
+            raise ValueError(f"step '{name}': timeout must be a positive number, got {timeout!r}")
+        self.name = name
+        self.rollback = rollback
+        self.retry_policy = resolve_retry(retry, retry_policy)
+        self.hooks = HookManager.coerce(hooks)
+        self.timeout = timeout
+        self.inject_last_result = inject_last_result
+        self.inject_into = inject_into
+        self.record_result = record_result
+
+    # -- what subclasses provide -------------------------------------------------------
+    async def _run(self, ctx: ExecutionContext) -> Any:
+        """Run the body once with `ctx.args` / `ctx.kwargs`; set `ctx.undo` if composite."""
+        raise NotImplementedError
+
+    def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple, dict]:
+        """The arguments the body actually receives (an `Action` adds its stored ones)."""
+        return args, kwargs
+
+    def accepts_keyword(self, keyword: str) -> bool:
+        """Whether the body can receive `keyword` (checked when injection is turned on)."""
+        return True
+
+    def preview(self, options: RunOptions | None = None) -> PreviewNode:
+        """The tree of what would run, with the options of a run applied."""
+        node = PreviewNode(f"{self.icon} {self.kind} '{self.name}'")
+        node.children.extend(self._detail_nodes(options))
+        return node
+
+    # -- the lifecycle -----------------------------------------------------------------
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return (await self._execute(args, kwargs)).result
+
+    async def _execute(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ExecutionContext:
+        """Run through the lifecycle; return the finished context or raise the last error."""
+        options = current_options()
+        parent = _CURRENT.get()
+        args, kwargs = self._prepare(args, kwargs)
+        ctx = ExecutionContext(
+            self.name, self, args, kwargs,
+            kind=self.kind,
+            id=next(_ids),
+            parent=parent,
+            shared=None if parent is None else parent.shared,
+            run_id=uuid.uuid4().hex[:12] if parent is None else parent.run_id,
+            command=options.command,
+            record_result=options.record_result and self.record_result,
+        )
+        hooks = self.hooks
+        if parent is None and options.root_hooks:
+            hooks = hooks.merged(options.root_hooks)
+        token = _CURRENT.set(ctx)
+        try:
+            await self._lifecycle(ctx, options, hooks)
+        finally:
+            _CURRENT.reset(token)
+            if options.registry is not None:
+                options.registry.record(ctx)
+        if ctx.status != OK:
+            raise ctx.exception  # type: ignore[misc]
+        if self.rollback is not None:
+            ctx.undo = ((self, ctx.args, ctx.kwargs), *ctx.undo)
+        return ctx
+
+    async def _lifecycle(self, ctx: ExecutionContext, options: RunOptions, hooks: HookManager):
+        ctx.start = time.time()
+        started = time.perf_counter()
+        try:
+            try:
+                if hooks:
+                    await hooks.trigger(_BEFORE, ctx)
+                ctx.result = await self._attempts(ctx, options)
+                ctx.status = OK
+            except Exception as exc:
+                ctx.fail(exc)
+                if hooks:
+                    await hooks.trigger(_ERROR, ctx)
+            else:
+                if hooks:
+                    await hooks.trigger(_SUCCESS, ctx)
+        except BaseException as exc:  # cancellation: record it, then let it propagate
+            ctx.fail(exc, CANCELLED)
+            raise
+        finally:
+            ctx.end = time.time()
+            ctx.duration = time.perf_counter() - started
+            if hooks:
+                await hooks.trigger(_AFTER, ctx)
+                await hooks.trigger(_TEARDOWN, ctx)
+
+    async def _attempts(self, ctx: ExecutionContext, options: RunOptions) -> Any:
+        policy = options.policy_for(self)
+        if policy is None:
+            ctx.attempts = 1
+            return await self._attempt(ctx)
+        async for attempt in policy.retrying(self.name, options.sleep):
+            with attempt:
+                number = ctx.attempts = attempt.retry_state.attempt_number
+                try:
+                    result = await self._attempt(ctx)
+                except Exception as exc:
+                    if number > 1:
+                        logger.warning(
+                            "[%s] Retry attempt %d/%d failed due to '%s'.",
+                            self.name, number - 1, policy.max_retries, exc,
+                            extra={"action": self.name, "event": "retry_failed",
+                                   "attempt": number},
+                        )
+                    raise
+                if number > 1:
+                    logger.info("[%s] Retry succeeded on attempt %d.", self.name, number,
+                                extra={"action": self.name, "event": "retry_succeeded",
+                                       "attempt": number})
+                return result
+        raise AssertionError("unreachable: tenacity returns or re-raises")  # pragma: no cover
+
+    async def _attempt(self, ctx: ExecutionContext) -> Any:
+        ctx.undo = ()
+        if self.timeout is None:
+            return await self._run(ctx)
+        return await run_with_timeout(self._run(ctx), self.timeout, self.name)
+
+    # -- presentation --------------------------------------------------------------------
+    def _detail_nodes(self, options: RunOptions | None) -> list[PreviewNode]:
+        policy = (options or RunOptions()).policy_for(self)
+        nodes = []
+        if policy is not None:
+            nodes.append(PreviewNode(f"↻ {policy.describe()}"))
+        if self.timeout is not None:
+            nodes.append(PreviewNode(f"⏱ Timeout: {self.timeout}s"))
+        if self.rollback is not None:
+            nodes.append(PreviewNode(f"↩ Rollback: {_callable_name(self.rollback)}"))
+        return nodes
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+async def rollback(undo: list[UndoEntry] | tuple[UndoEntry, ...], cause: BaseException) -> None:
+    """Undo completed steps in reverse order, shielded from cancellation.
+
+    A rollback that raises is logged and recorded, and the walk goes on; the errors are
+    attached to `cause` (`cause.rollback_errors`, and a note where supported).
+    """
+    if undo:
+        await shielded(_rollback_walk(list(undo), cause))
+
+
+async def _rollback_walk(undo: list[UndoEntry], cause: BaseException) -> None:
+    errors: list[BaseException] = []
+    options = current_options()
+    parent = _CURRENT.get()
+    for step, args, kwargs in reversed(undo):
+        ctx = ExecutionContext(
+            step.name, step, args, kwargs, kind="Rollback", id=next(_ids), parent=parent,
+            run_id=parent.run_id if parent else uuid.uuid4().hex[:12], command=options.command,
+            record_result=False, attempts=1,
+        )
+        ctx.start, started = time.time(), time.perf_counter()
+        try:
+            await call(step.rollback, args, kwargs)
+            ctx.status = OK
+            logger.info("[%s] Rolled back.", step.name,
+                        extra={"action": step.name, "event": "rollback"})
+        except Exception as exc:
+            ctx.fail(exc)
+            errors.append(exc)
+            logger.error("[%s] Rollback failed: %s: %s", step.name, type(exc).__name__, exc,
+                         extra={"action": step.name, "event": "rollback_failed"})
+        ctx.end, ctx.duration = time.time(), time.perf_counter() - started
+        if options.registry is not None:
+            options.registry.record(ctx)
+    if errors:
+        existing = getattr(cause, "rollback_errors", [])
+        cause.rollback_errors = [*existing, *errors]  # type: ignore[attr-defined]
+        if hasattr(cause, "add_note"):
+            for exc in errors:
+                cause.add_note(f"rollback failed: {type(exc).__name__}: {exc}")
+
+
+def _callable_name(fn: Any) -> str:
+    return getattr(fn, "__qualname__", None) or getattr(fn, "name", None) or repr(fn)

@@ -1,0 +1,57 @@
+"""Executors for process steps: a spec string or any `concurrent.futures.Executor`."""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import threading
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+
+__all__ = ["resolve_executor", "shutdown_executors"]
+
+_pools: dict[str, Executor] = {}
+_lock = threading.Lock()
+
+
+def _create(spec: str) -> Executor:
+    kind, _, size = spec.partition(":")
+    workers = int(size) if size else None
+    if workers is not None and workers < 1:
+        raise ValueError(f"executor {spec!r}: worker count must be at least 1")
+    if kind == "thread":
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="falyx")
+    # forkserver: fork() from a process that already runs threads (the loop's to_thread
+    # workers) can deadlock; spawn works everywhere but starts slower.
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+
+
+def resolve_executor(spec: Executor | str | None) -> Executor:
+    """`None` and `"process"` give the shared process pool; `"process:N"`, `"thread[:N]"`
+    give shared pools of that shape; an `Executor` is used as it is."""
+    if isinstance(spec, Executor):
+        return spec
+    key = (spec or "process").strip().lower()
+    kind, _, size = key.partition(":")
+    if kind not in {"process", "thread"} or (size and not size.isdigit()):
+        raise ValueError(
+            f"unknown executor {spec!r}; use 'process', 'process:N', 'thread', 'thread:N' "
+            "or a concurrent.futures.Executor"
+        )
+    with _lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = _create(key)
+        return pool
+
+
+def shutdown_executors() -> None:
+    """Shut down every pool falyx created (runs at interpreter exit)."""
+    with _lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(shutdown_executors)

@@ -1,0 +1,102 @@
+"""Small async building blocks for the lifecycle: calls, timeouts, shields, task scopes."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from typing import Any, TypeVar
+
+from falyx.errors import StepTimeoutError
+
+T = TypeVar("T")
+
+
+def is_async_callable(fn: Any) -> bool:
+    """True when calling `fn` returns a coroutine (functions, partials, async __call__)."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - callable objects with async __call__
+    )
+
+
+async def call(fn: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str, Any]) -> Any:
+    """Await an async callable; run a sync one in a worker thread so the loop stays live."""
+    if is_async_callable(fn):
+        return await fn(*args, **kwargs)
+    result = await asyncio.to_thread(fn, *args, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return result
+
+
+if sys.version_info >= (3, 11):
+
+    async def run_with_timeout(coro: Coroutine[Any, Any, T], seconds: float, name: str) -> T:
+        """Run `coro` for at most `seconds`, raising `StepTimeoutError` naming the step."""
+        scope = asyncio.timeout(seconds)
+        try:
+            async with scope:
+                return await coro
+        except TimeoutError as exc:
+            if scope.expired():
+                raise StepTimeoutError(f"step '{name}' timed out after {seconds}s") from exc
+            raise
+
+else:  # pragma: no cover - exercised by the 3.10 run of `make test-all`
+
+    async def run_with_timeout(coro: Coroutine[Any, Any, T], seconds: float, name: str) -> T:
+        """Run `coro` for at most `seconds`, raising `StepTimeoutError` naming the step."""
+        try:
+            return await asyncio.wait_for(coro, seconds)
+        except asyncio.TimeoutError as exc:
+            raise StepTimeoutError(f"step '{name}' timed out after {seconds}s") from exc
+
+
+async def shielded(awaitable: Awaitable[T]) -> T:
+    """Run `awaitable` to completion even if the caller is cancelled meanwhile.
+
+    A cancellation that arrives while it runs is re-raised once it has finished.
+    """
+    task = asyncio.ensure_future(awaitable)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+            break
+        except asyncio.CancelledError:
+            if task.done():
+                raise
+            cancelled = True
+    if cancelled:
+        raise asyncio.CancelledError
+    return result
+
+
+def start_tasks(coros: Iterable[Awaitable[T]]) -> list[asyncio.Future[T]]:
+    """Schedule awaitables as tasks (to be awaited with `wait_tasks`)."""
+    return [asyncio.ensure_future(c) for c in coros]
+
+
+async def wait_tasks(tasks: list[asyncio.Future[Any]], fail_fast: bool) -> None:
+    """Wait for tasks as one scope: when this returns or raises, every task is done.
+
+    With `fail_fast`, the first failure cancels the rest. If the caller is cancelled, every
+    task is cancelled and awaited before the cancellation propagates: nothing is left behind.
+    """
+    when = asyncio.FIRST_EXCEPTION if fail_fast else asyncio.ALL_COMPLETED
+    try:
+        _, pending = await asyncio.wait(tasks, return_when=when)
+    except BaseException:
+        await shielded(_cancel_all(tasks))
+        raise
+    if pending:
+        await shielded(_cancel_all(pending))
+
+
+async def _cancel_all(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    tasks = list(tasks)
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks)

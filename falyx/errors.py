@@ -1,0 +1,108 @@
+"""One exception tree for falyx; every class carries the CLI exit code it maps to."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    _ExceptionGroup = ExceptionGroup  # noqa: F821 - builtin from 3.11
+else:  # pragma: no cover - exercised by the 3.10 run of `make test-all`
+    from exceptiongroup import ExceptionGroup as _ExceptionGroup
+
+__all__ = [
+    "ActionGroupError",
+    "CommandNotFound",
+    "ConfigError",
+    "ConfirmationDeclined",
+    "ConfirmationRequired",
+    "EmptyChainError",
+    "EmptyGroupError",
+    "FalyxError",
+    "InvalidActionError",
+    "NotPicklableError",
+    "RegistrationError",
+    "StepTimeoutError",
+    "UsageError",
+]
+
+
+class FalyxError(Exception):
+    """Base of every error falyx raises on purpose."""
+
+    exit_code: int = 1
+    #: Control-flow and definition errors are never retried.
+    retryable: bool = False
+
+
+class UsageError(FalyxError):
+    """The user asked for something that cannot be done as asked."""
+
+    exit_code = 2
+
+
+class CommandNotFound(UsageError):
+    """No command has the given key, alias or name."""
+
+
+class ConfigError(UsageError):
+    """A configuration file or value is invalid."""
+
+
+class ConfirmationRequired(UsageError):
+    """A confirmation is needed but there is no terminal to ask on."""
+
+
+class ConfirmationDeclined(FalyxError):
+    """The user answered no to a confirmation prompt."""
+
+
+class RegistrationError(FalyxError):
+    """A command cannot be registered (duplicate key, app already started)."""
+
+
+class InvalidActionError(FalyxError, TypeError):
+    """A step was defined with something that cannot run."""
+
+
+class EmptyChainError(FalyxError):
+    """A chain with no steps was run."""
+
+
+class EmptyGroupError(FalyxError):
+    """A group with no members was run."""
+
+
+class NotPicklableError(FalyxError):
+    """A process step's callable or arguments cannot be sent to another process."""
+
+
+class StepTimeoutError(FalyxError, TimeoutError):
+    """One attempt of a step ran past its timeout."""
+
+    retryable = True
+
+
+class ActionGroupError(FalyxError, _ExceptionGroup):
+    """Some members of a group failed; holds every failure and the successful results."""
+
+    retryable = True
+
+    def __new__(
+        cls, message: str, exceptions: Sequence[Exception], results: Sequence[Any] = ()
+    ) -> ActionGroupError:
+        self = super().__new__(cls, message, list(exceptions))
+        self.results = list(results)
+        return self
+
+    def __init__(
+        self, message: str, exceptions: Sequence[Exception], results: Sequence[Any] = ()
+    ) -> None:
+        super().__init__(message, list(exceptions))
+
+    def derive(self, excs: Sequence[Exception]) -> ActionGroupError:  # type: ignore[override]
+        return ActionGroupError(self.message, excs, self.results)
+
+    def __str__(self) -> str:
+        return self.message

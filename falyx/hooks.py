@@ -1,0 +1,118 @@
+"""Lifecycle hooks: `HookType` and the `HookManager` that runs them."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from enum import Enum
+from typing import Any, Union
+
+from falyx.context import ExecutionContext
+
+__all__ = ["Hook", "HookManager", "HookSpec", "HookType"]
+
+logger = logging.getLogger("falyx")
+
+Hook = Callable[[ExecutionContext], Any]
+
+
+class HookType(str, Enum):
+    """When a hook runs in a step's lifecycle."""
+
+    BEFORE = "before"
+    ON_SUCCESS = "on_success"
+    ON_ERROR = "on_error"
+    AFTER = "after"
+    ON_TEARDOWN = "on_teardown"
+
+    @classmethod
+    def _missing_(cls, value: object) -> HookType | None:
+        if isinstance(value, str):
+            name = value.strip().lower().replace("-", "_")
+            alias = {"success": "on_success", "error": "on_error", "teardown": "on_teardown"}
+            name = alias.get(name, name)
+            for member in cls:
+                if member.value == name:
+                    return member
+        return None
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class HookManager:
+    """Holds hooks by type and runs them with a step's context."""
+
+    __slots__ = ("_hooks",)
+
+    def __init__(self) -> None:
+        self._hooks: dict[HookType, list[Hook]] = {}
+
+    def register(self, hook_type: HookType | str, hook: Hook) -> Hook:
+        """Add `hook` to run at `hook_type`; returns the hook so this works as a decorator."""
+        if not callable(hook):
+            raise TypeError(f"hook for {hook_type!s} must be callable, got {hook!r}")
+        self._hooks.setdefault(HookType(hook_type), []).append(hook)
+        return hook
+
+    def clear(self, hook_type: HookType | str | None = None) -> None:
+        """Remove the hooks of one type, or all of them."""
+        if hook_type is None:
+            self._hooks.clear()
+        else:
+            self._hooks.pop(HookType(hook_type), None)
+
+    def hooks(self, hook_type: HookType | str) -> list[Hook]:
+        return list(self._hooks.get(HookType(hook_type), ()))
+
+    def __bool__(self) -> bool:
+        return any(self._hooks.values())
+
+    def __contains__(self, hook_type: object) -> bool:
+        return bool(self._hooks.get(HookType(hook_type)))  # type: ignore[arg-type]
+
+    async def trigger(self, hook_type: HookType, ctx: ExecutionContext) -> None:
+        """Run the hooks of `hook_type` in order.
+
+        A `before` hook that raises fails the step (it is a guard); any other hook's
+        exception is logged and kept on `ctx.hook_errors`, never replacing the outcome.
+        """
+        for hook in self._hooks.get(hook_type, ()):
+            try:
+                outcome = hook(ctx)
+                if inspect.isawaitable(outcome):
+                    await outcome
+            except Exception as exc:
+                if hook_type is HookType.BEFORE:
+                    raise
+                name = getattr(hook, "__name__", repr(hook))
+                ctx.hook_errors.append((f"{hook_type}:{name}", exc))
+                logger.warning("[%s] %s hook %r failed: %s", ctx.name, hook_type, name, exc)
+
+    @classmethod
+    def coerce(cls, spec: HookSpec | None) -> HookManager:
+        """Build a manager from a manager, a mapping `{type: hook | [hooks]}`, or None."""
+        if isinstance(spec, HookManager):
+            return spec
+        manager = cls()
+        if spec is None:
+            return manager
+        if not isinstance(spec, Mapping):
+            raise TypeError(f"hooks must be a HookManager or a mapping, got {type(spec).__name__}")
+        for hook_type, hooks in spec.items():
+            for hook in hooks if isinstance(hooks, Iterable) else (hooks,):
+                manager.register(hook_type, hook)
+        return manager
+
+    def merged(self, other: HookManager | None) -> HookManager:
+        """A new manager running this one's hooks, then `other`'s."""
+        merged = HookManager()
+        for source in (self, other):
+            if source is not None:
+                for hook_type, hooks in source._hooks.items():
+                    merged._hooks.setdefault(hook_type, []).extend(hooks)
+        return merged
+
+
+HookSpec = Union[HookManager, Mapping[Union[HookType, str], Union[Hook, Iterable[Hook]]]]

@@ -1,0 +1,54 @@
+"""Shared fixtures: isolated history, an instant retry sleep, and a fresh registry per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from falyx.action.options import RunOptions, using_options
+from falyx.history import ExecutionRegistry
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes history or prompt files outside its own temporary folder."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("FALYX_HISTORY", "off")
+    monkeypatch.delenv("FALYX_LOG_FORMAT", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+class FakeSleep:
+    """An injectable retry sleep that records the waits and returns at once."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+@pytest.fixture
+def fake_sleep() -> FakeSleep:
+    return FakeSleep()
+
+
+@pytest.fixture
+def registry(fake_sleep: FakeSleep) -> Iterator[ExecutionRegistry]:
+    """A fresh registry (and the instant sleep) for every step run inside the test."""
+    reg = ExecutionRegistry()
+    with using_options(RunOptions(registry=reg, sleep=fake_sleep)):
+        yield reg
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a child Python: this checkout importable, history isolated."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.update(extra)
+    return env
