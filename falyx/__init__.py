@@ -12,6 +12,8 @@ from falyx.action import (
     group,
     step,
 )
+from falyx.app import Falyx
+from falyx.command import Command
 from falyx.context import ExecutionContext, SharedContext, current_context
 from falyx.errors import FalyxError
 from falyx.history import ExecutionRegistry
@@ -25,8 +27,10 @@ __all__ = [
     "ActionGroup",
     "BaseAction",
     "ChainedAction",
+    "Command",
     "ExecutionContext",
     "ExecutionRegistry",
+    "Falyx",
     "FalyxError",
     "HookManager",
     "HookType",

@@ -106,9 +106,17 @@ class BaseAction:
     async def _execute(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ExecutionContext:
         """Run through the lifecycle; return the finished context or raise the last error."""
         options = current_options()
+        ctx = self._new_context(args, kwargs, options)
+        await self._drive(ctx, options)
+        return ctx
+
+    def _new_context(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], options: RunOptions
+    ) -> ExecutionContext:
+        """The context for one execution, linked to the step running in this task."""
         parent = _CURRENT.get()
         args, kwargs = self._prepare(args, kwargs)
-        ctx = ExecutionContext(
+        return ExecutionContext(
             self.name, self, args, kwargs,
             kind=self.kind,
             id=next(_ids),
@@ -118,8 +126,11 @@ class BaseAction:
             command=options.command,
             record_result=options.record_result and self.record_result,
         )
+
+    async def _drive(self, ctx: ExecutionContext, options: RunOptions) -> None:
+        """Run the lifecycle on `ctx`, record it, and raise its exception if it failed."""
         hooks = self.hooks
-        if parent is None and options.root_hooks:
+        if ctx.parent is None and options.root_hooks:
             hooks = hooks.merged(options.root_hooks)
         token = _CURRENT.set(ctx)
         try:
@@ -132,7 +143,6 @@ class BaseAction:
             raise ctx.exception  # type: ignore[misc]
         if self.rollback is not None:
             ctx.undo = ((self, ctx.args, ctx.kwargs), *ctx.undo)
-        return ctx
 
     async def _lifecycle(self, ctx: ExecutionContext, options: RunOptions, hooks: HookManager):
         ctx.start = time.time()

@@ -1,0 +1,5 @@
+"""The headless CLI, generated with Typer (the only package that imports typer)."""
+
+from falyx.cli.core import build_typer, run_argv
+
+__all__ = ["build_typer", "run_argv"]

@@ -1,0 +1,125 @@
+"""`Command`: a registered step with a key, a description and how to run it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from falyx.action.action import to_action
+from falyx.action.base import BaseAction, PreviewNode
+from falyx.action.options import RunOptions
+from falyx.context import ExecutionContext
+from falyx.hooks import HookType
+from falyx.retry import RetryPolicy, RetrySpec, resolve_retry
+
+__all__ = ["Command"]
+
+logger = logging.getLogger("falyx")
+
+
+class Command(BaseAction):
+    """A menu/CLI entry wrapping one step; its own record names the run in history."""
+
+    kind = "Command"
+    icon = "▶"
+    is_leaf = False
+
+    def __init__(
+        self,
+        key: str,
+        description: str,
+        action: Any,
+        *,
+        name: str | None = None,
+        aliases: Iterable[str] = (),
+        args: Iterable[Any] = (),
+        kwargs: Mapping[str, Any] | None = None,
+        retry: RetrySpec = False,
+        retry_policy: RetryPolicy | None = None,
+        retry_all: bool = False,
+        confirm: bool = False,
+        confirm_message: str | None = None,
+        preview_before_confirm: bool = True,
+        spinner: bool = False,
+        spinner_message: str | None = None,
+        tags: Iterable[str] = (),
+        style: str = "",
+        hidden: bool = False,
+        help_text: str = "",
+        logging_hooks: bool = False,
+        **options: Any,
+    ) -> None:
+        if not isinstance(key, str) or not key.strip() or any(c.isspace() for c in key):
+            raise ValueError(f"command key must be a non-empty word, got {key!r}")
+        step = to_action(action)
+        policy = resolve_retry(retry, retry_policy)
+        if retry_all and policy is None:
+            policy = RetryPolicy()
+        # retry_all hands the policy to the leaves; otherwise it retries the whole command.
+        super().__init__(description or step.name, retry_policy=None if retry_all else policy,
+                         **options)
+        self.key = key.strip().upper()
+        self.description = description or step.name
+        self.action = step
+        self.cli_name = name
+        self.aliases = tuple(a.strip().upper() for a in aliases)
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs or {})
+        self.retry_all = retry_all
+        self.leaf_policy = policy if retry_all else None
+        self.confirm = confirm
+        self.confirm_message = confirm_message
+        self.preview_before_confirm = preview_before_confirm
+        self.spinner = spinner
+        self.spinner_message = spinner_message
+        self.tags = tuple(tags)
+        self.style = style
+        self.hidden = hidden
+        self.help_text = help_text
+        if logging_hooks:
+            self.hooks.register(HookType.BEFORE, _log_start)
+            self.hooks.register(HookType.AFTER, _log_end)
+
+    def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple, dict]:
+        return (*args, *self.args), {**self.kwargs, **kwargs}
+
+    async def _run(self, ctx: ExecutionContext) -> Any:
+        done = await self.action._execute(ctx.args, ctx.kwargs)
+        ctx.undo = done.undo
+        return done.result
+
+    def run_options(self, **base: Any) -> RunOptions:
+        """The options a run of this command uses (its `retry_all` and `record_result`)."""
+        return RunOptions(
+            command=self.key, root=self.action, leaf_policy=self.leaf_policy,
+            record_result=self.record_result, **base,
+        )
+
+    def preview(self, options: RunOptions | None = None) -> PreviewNode:
+        options = options or self.run_options()
+        node = PreviewNode(f"Command: '{self.key}' — {self.description}")
+        node.children.extend(self._detail_nodes(options))
+        node.children.append(self.action.preview(options))
+        return node
+
+    @property
+    def confirmation_text(self) -> str:
+        """The question asked before running, e.g. `Confirm execution of R — ... ?`."""
+        if self.confirm_message:
+            return self.confirm_message
+        return f"Confirm execution of {self.key} — {self.description} (calls `{self.action.name}`) "
+
+    def __repr__(self) -> str:
+        return f"Command(key={self.key!r}, description={self.description!r}, action={self.action!r})"
+
+
+def _log_start(ctx: ExecutionContext) -> None:
+    logger.info("[%s] Starting -> %r", ctx.name, ctx.action,
+                extra={"action": ctx.name, "event": "start"})
+
+
+def _log_end(ctx: ExecutionContext) -> None:
+    logger.info("[%s] %s in %.3fs", ctx.name, ctx.status, ctx.duration or 0.0,
+                extra={"action": ctx.name, "event": "end", "status": ctx.status,
+                       "duration": ctx.duration})

@@ -1,0 +1,62 @@
+"""Console logging for the `falyx` logger: rich lines or one JSON object per line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["JSONFormatter", "setup_logging"]
+
+_FIELDS = ("action", "event", "attempt", "duration", "status")
+_MARK = "_falyx_handler"
+
+
+class JSONFormatter(logging.Formatter):
+    """`{"ts", "level", "logger", "message", "action", "event", "attempt", "duration", "status"}`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in _FIELDS:
+            payload[name] = getattr(record, name, None)
+        if record.exc_info and record.exc_info[0] is not None:
+            payload["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=repr, ensure_ascii=False)
+
+
+def setup_logging(verbose: bool = False, log_format: str | None = None) -> logging.Handler:
+    """(Re)install the one console handler of the `falyx` logger, writing to stderr."""
+    fmt = (log_format or os.environ.get("FALYX_LOG_FORMAT") or "rich").lower()
+    logger = logging.getLogger("falyx")
+    for handler in [h for h in logger.handlers if getattr(h, _MARK, False)]:
+        logger.removeHandler(handler)
+    handler: logging.Handler
+    if fmt == "json":
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JSONFormatter())
+    elif not sys.stderr.isatty():  # a log file or a pipe: plain lines, no wrapping
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(
+            "[%(asctime)s] %(levelname)-8s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    else:
+        from rich.logging import RichHandler
+
+        from falyx.render import make_console
+
+        handler = RichHandler(console=make_console(), show_path=False, markup=False,
+                              rich_tracebacks=False, log_time_format="[%Y-%m-%d %H:%M:%S]")
+    setattr(handler, _MARK, True)
+    level = logging.DEBUG if verbose else logging.WARNING
+    handler.setLevel(level)
+    logger.setLevel(level)
+    logger.addHandler(handler)
+    logger.propagate = False
+    return handler
