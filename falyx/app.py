@@ -172,7 +172,7 @@ class Falyx:
     async def drive(self, ctx: ExecutionContext, options: RunOptions) -> Any:
         """Run a prepared command; returns its result or raises its error."""
         with using_options(options):
-            await ctx.action._drive(ctx, options)
+            await ctx.action._execute(ctx.args, ctx.kwargs, ctx, options)
         return ctx.result
 
     async def run_key(self, key: str, *args: Any, **kwargs: Any) -> Any:

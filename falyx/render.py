@@ -31,7 +31,8 @@ def make_console(stderr: bool = True) -> Console:
     """A console on the current stderr (or stdout); plain when not a terminal or NO_COLOR."""
     stream = sys.stderr if stderr else sys.stdout
     plain = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
-    return Console(file=stream, no_color=plain, highlight=False, emoji=True,
+    width = None if stream.isatty() else int(os.environ.get("COLUMNS") or 120)
+    return Console(file=stream, no_color=plain, highlight=False, emoji=True, width=width,
                    force_terminal=False if plain else None, soft_wrap=plain)
 
 
@@ -66,10 +67,15 @@ def format_value(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _outcome(ctx: ExecutionContext) -> str:
-    if ctx.exception is not None:
-        return f"{type(ctx.exception).__name__}({str(ctx.exception)!r})"
-    return format_value(ctx.result) if ctx.record_result else "(not recorded)"
+def _outcome(row: Any) -> str:
+    """`'ok'` or `RuntimeError('boom')` for a context or a stored history row."""
+    if isinstance(row, ExecutionContext):
+        if row.exception is not None:
+            return f"{type(row.exception).__name__}({str(row.exception)!r})"
+        return format_value(row.result) if row.record_result else "(not recorded)"
+    if row.error_type:
+        return f"{row.error_type}({row.error!r})"
+    return row.result if row.result is not None else ""
 
 
 def _clock(ctx_time: Any) -> str:
@@ -96,7 +102,7 @@ def render_history_table(rows: Iterable[Any], console: Console | None = None) ->
     for column in ("Index", "Name", "Start", "End", "Duration", "Status", "Result / Exception"):
         table.add_column(column, justify="right" if column in ("Index", "Duration") else "left")
     for row in rows:
-        outcome = row.outcome if hasattr(row, "outcome") else _outcome(row)
+        outcome = _outcome(row)
         table.add_row(str(row.index), row.name, _clock(row.start_wall), _clock(row.end_wall),
                       f"{row.duration or 0:.3f}s", STATUS_TEXT.get(row.status, row.status),
                       outcome)
@@ -104,28 +110,26 @@ def render_history_table(rows: Iterable[Any], console: Console | None = None) ->
 
 
 def render_run_tree(rows: list[Any], console: Console | None = None) -> None:
-    """One run as a tree of steps with durations (rows need `id`/`index` and `parent`)."""
+    """One run as a tree of steps with durations (stored rows: `parent` is an index)."""
     by_parent: dict[Any, list[Any]] = {}
+    indices = {row.index for row in rows}
     for row in rows:
-        by_parent.setdefault(row.parent, []).append(row)
-    key = "index" if rows and hasattr(rows[0], "outcome") else "id"
+        by_parent.setdefault(row.parent if row.parent in indices else None, []).append(row)
 
-    def label(row: Any) -> Text:
-        return Text(f"{row.name} [{row.kind}] {STATUS_TEXT.get(row.status, row.status)} "
-                    f"{row.duration or 0:.3f}s")
+    def grow(tree: Tree, row: Any) -> None:
+        for child in by_parent.get(row.index, []):
+            grow(tree.add(_run_label(child)), child)
 
-    def add(tree: Tree, row: Any) -> None:
-        branch = tree.add(label(row))
-        for child in by_parent.get(getattr(row, key), []):
-            add(branch, child)
-
-    roots = by_parent.get(None, [])
     console = console or make_console()
-    for root in roots:
-        tree = Tree(label(root))
-        for child in by_parent.get(getattr(root, key), []):
-            add(tree, child)
+    for root in by_parent.get(None, []):
+        tree = Tree(_run_label(root))
+        grow(tree, root)
         console.print(tree)
+
+
+def _run_label(row: Any) -> Text:
+    return Text(f"{row.name} [{row.kind}] {STATUS_TEXT.get(row.status, row.status)} "
+                f"{row.duration or 0:.3f}s  {_outcome(row)}")
 
 
 def render_commands(app: Falyx, console: Console | None = None) -> None:
@@ -137,19 +141,14 @@ def render_commands(app: Falyx, console: Console | None = None) -> None:
         groups.setdefault(command.tags[0] if command.tags else "", []).append(command)
     table = Table(title=app.title, show_header=False, box=None, expand=False, padding=(0, 2))
     table.add_column("Command")
-    table.add_column("Name")
-    table.add_column("Help")
+    table.add_column("CLI name")
     for tag in sorted(groups, key=lambda t: (t != "", t)):
         if tag:
-            table.add_row(Text(f"# {tag}", style="bold"), "", "")
+            table.add_row(Text(f"# {tag}", style="bold"), "")
         for c in groups[tag]:
             aliases = f" ({', '.join(c.aliases)})" if c.aliases else ""
             table.add_row(Text(f"[{c.key}] {c.description}{aliases}", style=c.style or ""),
-                          Text(c.cli_name or "", style="dim"), Text(_first_line(c.help_text)))
-    table.add_row(Text("  ".join(f"[{k}] {v}" for k, v in BUILTIN_KEYS.items())), "", "")
+                          Text(c.cli_name or "", style="dim"))
+    table.add_row(Text("  ".join(f"[{k}] {v}" for k, v in BUILTIN_KEYS.items())), "")
     (console or make_console()).print(table)
 
-
-def _first_line(text: str) -> str:
-    lines = [line for line in (text or "").splitlines() if line.strip()]
-    return lines[1].strip() if len(lines) > 1 else ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
 from falyx.action.base import BaseAction
@@ -52,10 +52,11 @@ class Action(BaseAction):
             kwargs = {**self.kwargs, **kwargs}
         return args, kwargs
 
-    async def _run(self, ctx: ExecutionContext) -> Any:
+    def _run(self, ctx: ExecutionContext) -> Awaitable[Any]:
+        # An async function's own coroutine is awaited directly: no extra frame per step.
         if self._is_async:
-            return await self.fn(*ctx.args, **ctx.kwargs)
-        return await call(self.fn, ctx.args, ctx.kwargs)
+            return self.fn(*ctx.args, **ctx.kwargs)
+        return call(self.fn, ctx.args, ctx.kwargs)
 
     def accepts_keyword(self, keyword: str) -> bool:
         try:

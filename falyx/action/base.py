@@ -11,9 +11,10 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from typing import Any
 
-from falyx.action.options import RunOptions, current_options
+from falyx.action.options import _OPTIONS, RunOptions, current_options
 from falyx.action.scopes import call, run_with_timeout, shielded
 from falyx.context import _CURRENT, CANCELLED, OK, ExecutionContext
 from falyx.hooks import HookManager, HookSpec, HookType
@@ -81,8 +82,12 @@ class BaseAction:
         self.record_result = record_result
 
     # -- what subclasses provide -------------------------------------------------------
-    async def _run(self, ctx: ExecutionContext) -> Any:
-        """Run the body once with `ctx.args` / `ctx.kwargs`; set `ctx.undo` if composite."""
+    def _run(self, ctx: ExecutionContext) -> Awaitable[Any]:
+        """An awaitable running the body once with `ctx.args` / `ctx.kwargs`.
+
+        Usually an `async def`; composites also set `ctx.undo`. This is the only method a
+        new kind of step must provide.
+        """
         raise NotImplementedError
 
     def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple, dict]:
@@ -103,12 +108,6 @@ class BaseAction:
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return (await self._execute(args, kwargs)).result
 
-    async def _execute(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> ExecutionContext:
-        """Run through the lifecycle; return the finished context or raise the last error."""
-        options = current_options()
-        ctx = self._new_context(args, kwargs, options)
-        await self._drive(ctx, options)
-        return ctx
 
     def _new_context(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], options: RunOptions
@@ -127,31 +126,38 @@ class BaseAction:
             record_result=options.record_result and self.record_result,
         )
 
-    async def _drive(self, ctx: ExecutionContext, options: RunOptions) -> None:
-        """Run the lifecycle on `ctx`, record it, and raise its exception if it failed."""
-        hooks = self.hooks
-        if ctx.parent is None and options.root_hooks:
-            hooks = hooks.merged(options.root_hooks)
-        token = _CURRENT.set(ctx)
-        try:
-            await self._lifecycle(ctx, options, hooks)
-        finally:
-            _CURRENT.reset(token)
-            if options.registry is not None:
-                options.registry.record(ctx)
-        if ctx.status != OK:
-            raise ctx.exception  # type: ignore[misc]
-        if self.rollback is not None:
-            ctx.undo = ((self, ctx.args, ctx.kwargs), *ctx.undo)
+    async def _execute(
+        self,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        ctx: ExecutionContext | None = None,
+        options: RunOptions | None = None,
+    ) -> ExecutionContext:
+        """The lifecycle: hooks, attempts, timing, status, recording.
 
-    async def _lifecycle(self, ctx: ExecutionContext, options: RunOptions, hooks: HookManager):
+        Returns the finished context, or raises the step's last exception. The app passes a
+        context it prepared (`_new_context`); steps inside a run create their own.
+        """
+        if ctx is None or options is None:
+            options = _OPTIONS.get() or current_options()
+            ctx = self._new_context(args, kwargs, options)
+        hooks = self.hooks if self.hooks._hooks else None
+        if ctx.parent is None and options.root_hooks:
+            hooks = self.hooks.merged(options.root_hooks)
+        token = _CURRENT.set(ctx)
         ctx.start = time.time()
         started = time.perf_counter()
         try:
             try:
                 if hooks:
                     await hooks.trigger(_BEFORE, ctx)
-                ctx.result = await self._attempts(ctx, options)
+                if self.timeout is None and (
+                    self.retry_policy is None and not options.leaf_policy and not options.overrides
+                ):  # the fast path: one plain attempt
+                    ctx.attempts = 1
+                    ctx.result = await self._run(ctx)
+                else:
+                    ctx.result = await self._attempts(ctx, options)
                 ctx.status = OK
             except Exception as exc:
                 ctx.fail(exc)
@@ -166,9 +172,19 @@ class BaseAction:
         finally:
             ctx.end = time.time()
             ctx.duration = time.perf_counter() - started
-            if hooks:
-                await hooks.trigger(_AFTER, ctx)
-                await hooks.trigger(_TEARDOWN, ctx)
+            try:
+                if hooks:
+                    await hooks.trigger(_AFTER, ctx)
+                    await hooks.trigger(_TEARDOWN, ctx)
+            finally:
+                _CURRENT.reset(token)
+                if options.registry is not None:
+                    options.registry.record(ctx)
+        if ctx.status != OK:
+            raise ctx.exception  # type: ignore[misc]
+        if self.rollback is not None:
+            ctx.undo = ((self, ctx.args, ctx.kwargs), *ctx.undo)
+        return ctx
 
     async def _attempts(self, ctx: ExecutionContext, options: RunOptions) -> Any:
         policy = options.policy_for(self)

@@ -34,12 +34,12 @@ class ChainedAction(BaseAction):
         self.actions: list[BaseAction] = [to_action(a) for a in actions]
         self.auto_inject = auto_inject
         self.return_list = return_list
-        for index, step in enumerate(self.actions):
-            if self._injects(index, step) and not step.accepts_keyword(step.inject_into):
+        # Which steps get the previous result, decided once: steps are never mutated.
+        self._injects = [i > 0 and (auto_inject or s.inject_last_result)
+                         for i, s in enumerate(self.actions)]
+        for step, injects in zip(self.actions, self._injects, strict=True):
+            if injects and not step.accepts_keyword(step.inject_into):
                 raise _injection_error(step, step.inject_into, f" in chain '{name}'")
-
-    def _injects(self, index: int, step: BaseAction) -> bool:
-        return index > 0 and (self.auto_inject or step.inject_last_result)
 
     def accepts_keyword(self, keyword: str) -> bool:
         return not self.actions or self.actions[0].accepts_keyword(keyword)
@@ -50,15 +50,15 @@ class ChainedAction(BaseAction):
         shared = ctx.shared = SharedContext(self.name, "chain")
         undo: list[UndoEntry] = []
         args, kwargs = ctx.args, ctx.kwargs
+        results = shared.results
         try:
-            for index, step in enumerate(self.actions):
-                if index:
-                    args = ()
-                    kwargs = {step.inject_into: shared.last_result} if self._injects(
-                        index, step) else {}
+            for step, injects in zip(self.actions, self._injects, strict=True):
+                if results:  # every step after the first: no call args, maybe the last result
+                    args, kwargs = (), {step.inject_into: results[-1]} if injects else {}
                 done = await step._execute(args, kwargs)
-                undo.extend(done.undo)
-                shared.results.append(done.result)
+                if done.undo:
+                    undo.extend(done.undo)
+                results.append(done.result)
         except BaseException as exc:
             shared.errors.append((self.name, exc))
             await rollback(undo, exc)
