@@ -63,7 +63,9 @@ class Falyx:
                 f"cannot register command {key!r}: the app has already started")
         command = Command(key, description, action, **options)
         if command.cli_name is None:
-            command.cli_name = _cli_name(command.action.name)
+            derived = _cli_name(command.action.name)  # '<lambda>' or 'a -> b' make poor names
+            command.cli_name = derived if derived.replace("-", "_").isidentifier() else (
+                command.key.lower())
         names = [command.key, *command.aliases]
         for name in names:
             taken = self._lookup.get(name) or (name in BUILTIN_KEYS and BUILTIN_KEYS[name])
@@ -76,6 +78,7 @@ class Falyx:
                 f"command name {command.cli_name!r} is already taken; pass name= to choose another")
         self.commands[command.key] = command
         self._lookup.update(dict.fromkeys(names, command))
+        self._typer = None  # compiled from the registry: rebuild on next use
         return command
 
     @overload
@@ -142,8 +145,8 @@ class Falyx:
 
     def unknown_message(self, key: str) -> str:
         """`unknown command 'RR'; did you mean 'R'?` (suggestions from keys and aliases)."""
-        choices = {**{k: k for k in self._lookup},
-                   **{c.cli_name.upper(): c.cli_name for c in self.commands.values() if c.cli_name}}
+        choices = {**{c.cli_name.upper(): c.cli_name for c in self.commands.values() if c.cli_name},
+                   **{k: k for k in self._lookup}}  # a key wins over a CLI name that looks alike
         close = difflib.get_close_matches(key.strip().upper(), list(choices), n=1, cutoff=0.5)
         hint = f"; did you mean '{choices[close[0]]}'?" if close else "; see 'help' for commands"
         return f"unknown command '{key}'{hint}"
@@ -177,6 +180,7 @@ class Falyx:
 
     async def run_key(self, key: str, *args: Any, **kwargs: Any) -> Any:
         """Run a command by key or alias from code and return its result."""
+        self._started = True
         ctx, options = self.prepare(self.get(key), args, kwargs)
         return await self.drive(ctx, options)
 
@@ -184,6 +188,7 @@ class Falyx:
         """Parse `argv` (default `sys.argv[1:]`) and run; ends with `SystemExit(code)`."""
         from falyx.cli import run_argv
 
+        self._started = True
         raise SystemExit(await run_argv(self, sys.argv[1:] if argv is None else argv))
 
     def __call__(self, argv: list[str] | None = None) -> None:

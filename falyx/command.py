@@ -91,8 +91,11 @@ class Command(BaseAction):
 
     def run_options(self, **base: Any) -> RunOptions:
         """The options a run of this command uses (its `retry_all` and `record_result`)."""
+        # `--retry-delay`/`--retry-backoff` alone tune the policies in effect; only
+        # `--retries` gives a retry policy to a command that has none.
+        root = self.action if "max_retries" in (base.get("overrides") or {}) else None
         return RunOptions(
-            command=self.key, root=self.action, leaf_policy=self.leaf_policy,
+            command=self.key, root=root, leaf_policy=self.leaf_policy,
             record_result=self.record_result, **base,
         )
 
@@ -111,7 +114,8 @@ class Command(BaseAction):
         return f"Confirm execution of {self.key} — {self.description} (calls `{self.action.name}`) "
 
     def __repr__(self) -> str:
-        return f"Command(key={self.key!r}, description={self.description!r}, action={self.action!r})"
+        return (f"Command(key={self.key!r}, description={self.description!r}, "
+                f"action={self.action!r})")
 
 
 def _log_start(ctx: ExecutionContext) -> None:

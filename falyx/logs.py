@@ -16,7 +16,7 @@ _MARK = "_falyx_handler"
 
 
 class JSONFormatter(logging.Formatter):
-    """`{"ts", "level", "logger", "message", "action", "event", "attempt", "duration", "status"}`."""
+    """One JSON object per line: ts, level, logger, message, action, event, attempt, ..."""
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, Any] = {

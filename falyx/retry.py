@@ -44,20 +44,23 @@ class RetryPolicy:
     sleep: Sleep | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("max_retries", "delay", "backoff", "jitter"):
+        for name in ("max_retries", "delay", "backoff", "jitter", "max_delay"):
             value = getattr(self, name)
+            if value is None and name == "max_delay":
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TypeError(f"RetryPolicy.{name} must be a number, got {value!r}")
             if value < 0:
                 raise ValueError(f"RetryPolicy.{name} must be >= 0, got {value!r}")
-        if self.max_delay is not None and self.max_delay < 0:
-            raise ValueError(f"RetryPolicy.max_delay must be >= 0, got {self.max_delay!r}")
         retry_on = self.retry_on
         if isinstance(retry_on, type):
             retry_on = (retry_on,)
         if not all(isinstance(t, type) and issubclass(t, BaseException) for t in retry_on):
             raise TypeError(f"RetryPolicy.retry_on must be exception types, got {retry_on!r}")
         object.__setattr__(self, "retry_on", tuple(retry_on))
+        if self.max_retries != int(self.max_retries):
+            raise ValueError(f"RetryPolicy.max_retries must be a whole number, got "
+                             f"{self.max_retries!r}")
         object.__setattr__(self, "max_retries", int(self.max_retries))
 
     @property

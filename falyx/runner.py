@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -75,39 +75,57 @@ def cancel_on_signals(task: asyncio.Future[Any]) -> Iterator[list[int]]:
 
 
 async def execute(app: Falyx, request: RunRequest, session: Session) -> int:
-    """Run one command as the CLI (and the menu) do; return the exit code."""
-    from falyx import render
+    """Run one command as the CLI (and the menu) do; return the exit code.
 
-    command, console = request.command, render.make_console()
-    try:
-        if (command.confirm or request.force_confirm) and not request.skip_confirm:
-            if command.preview_before_confirm:
-                render.render_preview(command.preview(), console)
-            if not await confirm(command.confirmation_text, never_prompt=session.never_prompt,
-                                 hint=f"command '{command.key}'"):
-                console.print("Cancelled.")
-                return 1
-    except FalyxError as exc:
-        render.render_error(f"Error: {exc}", console)
-        return exc.exit_code
-    except (KeyboardInterrupt, EOFError):
-        console.print("Cancelled.")
-        return 130
+    rich is imported only when something is drawn: a quiet headless run never loads it.
+    """
+    command = request.command
+    if (command.confirm or request.force_confirm) and not request.skip_confirm:
+        code = await _confirm(command, session)
+        if code is not None:
+            return code
     ctx, options = app.prepare(command, (), request.kwargs, overrides=request.overrides)
     task = asyncio.ensure_future(app.drive(ctx, options))
-    with cancel_on_signals(task) as received, render.spinner(
-        command.spinner_message or f"Running {command.description}…", command.spinner
-    ):
+    with cancel_on_signals(task) as received, _spinner(command):
         try:
             await task
         except asyncio.CancelledError:
-            if not received:  # we were cancelled from outside, not by a signal
+            if not received:  # cancelled from outside, not by our signal handler
                 raise
         except Exception:
             pass  # the outcome is on ctx
     code = exit_code(ctx, received[0] if received else 130)
     report(app, ctx, request, session, code)
     return code
+
+
+async def _confirm(command: Command, session: Session) -> int | None:
+    """Preview and ask; None to go on, else the exit code to stop with."""
+    from falyx import render
+
+    console = render.make_console()
+    try:
+        if command.preview_before_confirm:
+            render.render_preview(command.preview(), console)
+        if await confirm(command.confirmation_text, never_prompt=session.never_prompt,
+                         hint=f"command '{command.key}'"):
+            return None
+    except FalyxError as exc:
+        render.render_error(f"Error: {exc}", console)
+        return exc.exit_code
+    except (KeyboardInterrupt, EOFError):
+        console.print("Cancelled.")
+        return 130
+    console.print("Cancelled.")
+    return 1
+
+
+def _spinner(command: Command) -> Any:
+    if not (command.spinner and sys.stderr.isatty()):
+        return nullcontext()
+    from falyx.render import spinner
+
+    return spinner(command.spinner_message or f"Running {command.description}…")
 
 
 def exit_code(ctx: ExecutionContext, cancel_code: int) -> int:
@@ -122,14 +140,18 @@ def exit_code(ctx: ExecutionContext, cancel_code: int) -> int:
 def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Session,
            code: int) -> None:
     """Tell the user how it went: JSON on stdout, or lines and tables on stderr."""
+    if request.json:
+        sys.stdout.write(json.dumps(outcome_json(ctx), default=repr) + "\n")
+        sys.stdout.flush()
+    quiet_success = ctx.status == OK and (request.json or ctx.result is None
+                                          or not sys.stderr.isatty())
+    if quiet_success and not request.summary:
+        return
     from falyx import render
 
     console = render.make_console()
     if request.summary:
         render.render_summary(app.registry.records(run_id=ctx.run_id), console)
-    if request.json:
-        sys.stdout.write(json.dumps(outcome_json(ctx), default=repr) + "\n")
-        sys.stdout.flush()
     if ctx.status == CANCELLED:
         console.print("Interrupted." if code == 130 else "Terminated.")
     elif ctx.status != OK:
@@ -139,7 +161,7 @@ def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Sess
             render.render_error(f"  {note}", console)
         if session.verbose and ctx.traceback:
             console.print(ctx.traceback, markup=False, highlight=False)
-    elif not request.json and ctx.result is not None and console.is_terminal:
+    elif not quiet_success:
         console.print(f"✅ {command_label(request.command)}: {render.format_value(ctx.result)}")
 
 

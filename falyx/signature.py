@@ -63,13 +63,15 @@ def cli_parameters(step: BaseAction) -> list[inspect.Parameter]:
         hints = {}
     params = [p for p in signature.parameters.values() if p.kind not in _SKIP_KINDS]
     positional = [p for p in params if p.kind is not p.KEYWORD_ONLY]
-    bound = {p.name for p in positional[len(positional) - len(stored_args):]} if stored_args else set()
+    # stored positional args are appended after the call args: they fill the last parameters
+    bound = {p.name for p in positional[len(positional) - len(stored_args):]}
     out = []
     for p in params:
         if p.name in bound or p.name in stored_kwargs or p.name == inject_into:
             continue
         annotation = hints.get(p.name, p.annotation)
         if annotation is inspect.Parameter.empty:
-            annotation = type(p.default) if p.default not in (inspect.Parameter.empty, None) else str
+            has_default = p.default not in (inspect.Parameter.empty, None)
+            annotation = type(p.default) if has_default else str
         out.append(p.replace(kind=p.KEYWORD_ONLY, annotation=annotation))
     return out

@@ -11,7 +11,7 @@ from falyx.action.scopes import call, is_async_callable
 from falyx.context import ExecutionContext
 from falyx.errors import InvalidActionError
 
-__all__ = ["Action", "LiteralAction", "step", "to_action"]
+__all__ = ["Action", "LiteralAction", "accepts_keyword", "step", "to_action"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,15 +59,7 @@ class Action(BaseAction):
         return call(self.fn, ctx.args, ctx.kwargs)
 
     def accepts_keyword(self, keyword: str) -> bool:
-        try:
-            params = inspect.signature(self.fn).parameters.values()
-        except (TypeError, ValueError):  # builtins without a signature: let the call decide
-            return True
-        return any(
-            p.kind is p.VAR_KEYWORD
-            or (p.name == keyword and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
-            for p in params
-        )
+        return accepts_keyword(self.fn, keyword)
 
     def __repr__(self) -> str:
         fn = getattr(self.fn, "__name__", repr(self.fn))
@@ -90,6 +82,19 @@ class LiteralAction(BaseAction):
 
     async def _run(self, ctx: ExecutionContext) -> Any:
         return self.value
+
+
+def accepts_keyword(fn: Callable[..., Any], keyword: str) -> bool:
+    """Whether `fn` can be called with `keyword=` (a named parameter or `**kwargs`)."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # builtins without a signature: let the call decide
+        return True
+    return any(
+        p.kind is p.VAR_KEYWORD
+        or (p.name == keyword and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+        for p in params
+    )
 
 
 def to_action(obj: Any) -> BaseAction:

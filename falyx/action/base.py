@@ -10,8 +10,8 @@ import itertools
 import logging
 import time
 import uuid
-from dataclasses import dataclass, field
 from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from typing import Any
 
 from falyx.action.options import _OPTIONS, RunOptions, current_options

@@ -11,7 +11,7 @@ from falyx.action.base import BaseAction, PreviewNode, UndoEntry, rollback
 from falyx.action.options import RunOptions
 from falyx.action.scopes import start_tasks, wait_tasks
 from falyx.context import ExecutionContext, SharedContext
-from falyx.errors import ActionGroupError, EmptyGroupError
+from falyx.errors import ActionGroupError, EmptyGroupError, FalyxError
 
 __all__ = ["ActionGroup", "group", "group_error"]
 
@@ -44,8 +44,12 @@ class ActionGroup(BaseAction):
             await rollback(_undo_of(tasks), exc)
             raise
         failures: list[tuple[str, BaseException]] = []
+        cut_short = self.fail_fast and any(
+            not t.cancelled() and t.exception() is not None for t in tasks)
         for member, task in zip(self.actions, tasks, strict=True):
             if task.cancelled():
+                if not cut_short:  # a member cancelled itself: that is a failure, not a skip
+                    failures.append((member.name, FalyxError(f"'{member.name}' was cancelled")))
                 continue
             if task.exception() is None:
                 shared.results.append((member.name, task.result().result))

@@ -10,8 +10,9 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from falyx.action.action import _injection_error, accepts_keyword
 from falyx.action.base import BaseAction, PreviewNode
-from falyx.action.executors import resolve_executor
+from falyx.action.executors import check_executor, resolve_executor
 from falyx.action.group import group_error
 from falyx.action.options import RunOptions
 from falyx.action.scopes import wait_tasks
@@ -21,10 +22,10 @@ from falyx.errors import EmptyGroupError, InvalidActionError, NotPicklableError
 __all__ = ["ProcessAction", "ProcessPoolAction", "ProcessTask"]
 
 
-def _submit(
+def _check_picklable(
     step: str, executor: Executor, fn: Callable[..., Any], args: tuple, kwargs: Mapping[str, Any]
-) -> asyncio.Future[Any]:
-    """Check that the call can cross a process boundary, then hand it to the executor."""
+) -> None:
+    """Raise `NotPicklableError` if the call cannot cross a process boundary."""
     if not isinstance(executor, ThreadPoolExecutor):
         try:
             pickle.dumps((fn, args, dict(kwargs)))
@@ -34,6 +35,13 @@ def _submit(
                 f"another process ({type(exc).__name__}: {exc}); use a module-level function "
                 "and picklable arguments"
             ) from exc
+
+
+def _submit(
+    step: str, executor: Executor, fn: Callable[..., Any], args: tuple, kwargs: Mapping[str, Any]
+) -> asyncio.Future[Any]:
+    """Check that the call can cross a process boundary, then hand it to the executor."""
+    _check_picklable(step, executor, fn, args, kwargs)
     loop = asyncio.get_running_loop()
     return loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
 
@@ -57,10 +65,13 @@ class ProcessAction(BaseAction):
         if not callable(action):
             raise InvalidActionError(f"step '{name}': action must be callable, got {action!r}")
         super().__init__(name, **options)
+        check_executor(executor)
         self.fn = action
         self.args = tuple(args)
         self.kwargs = dict(kwargs or {})
         self.executor = executor
+        if self.inject_last_result and not self.accepts_keyword(self.inject_into):
+            raise _injection_error(self, self.inject_into)
 
     @property
     def action(self) -> Callable[..., Any]:
@@ -68,6 +79,9 @@ class ProcessAction(BaseAction):
 
     def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple, dict]:
         return (*args, *self.args), {**self.kwargs, **kwargs}
+
+    def accepts_keyword(self, keyword: str) -> bool:
+        return accepts_keyword(self.fn, keyword)
 
     async def _run(self, ctx: ExecutionContext) -> Any:
         executor = resolve_executor(self.executor)
@@ -102,6 +116,7 @@ class ProcessPoolAction(BaseAction):
         **options: Any,
     ) -> None:
         super().__init__(name, **options)
+        check_executor(executor)
         self.actions = [a if isinstance(a, ProcessTask) else ProcessTask(a) for a in actions]
         self.executor = executor
 
@@ -109,9 +124,12 @@ class ProcessPoolAction(BaseAction):
         if not self.actions:
             raise EmptyGroupError(f"process pool '{self.name}' has no tasks to run")
         executor = resolve_executor(self.executor)
+        for i, t in enumerate(self.actions):  # all checked before any is submitted
+            _check_picklable(f"{self.name}[{i}]", executor, t.task, t.args, t.kwargs)
+        loop = asyncio.get_running_loop()
         futures = [
-            _submit(f"{self.name}[{i}]", executor, t.task, t.args, t.kwargs)
-            for i, t in enumerate(self.actions)
+            loop.run_in_executor(executor, functools.partial(t.task, *t.args, **t.kwargs))
+            for t in self.actions
         ]
         await wait_tasks(futures, fail_fast=False)
         failures = [

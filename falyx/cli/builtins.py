@@ -47,7 +47,7 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
             help="Console log format.")] = LogFormat.rich,
         history: Annotated[Optional[str], typer.Option(
             "--history", metavar="PATH|off", help="History database, or 'off' for memory only "
-            "[default: $FALYX_HISTORY or the state dir].")] = None,
+            "(default: $FALYX_HISTORY or the state dir).")] = None,
         version: Annotated[bool, typer.Option("--version", is_eager=True, callback=show_version,
                                               help="Show the version and exit.")] = False,
     ) -> None:

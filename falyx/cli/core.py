@@ -27,7 +27,8 @@ PANEL = "Run options"
 
 RUN_OPTIONS: list[tuple[str, Any, Any]] = [
     ("falyx_skip_confirm", bool, typer.Option(
-        "-y", "--skip-confirm", help="Run without asking for confirmation.", rich_help_panel=PANEL)),
+        "-y", "--skip-confirm", help="Run without asking for confirmation.",
+        rich_help_panel=PANEL)),
     ("falyx_confirm", bool, typer.Option(
         "--confirm", help="Ask for confirmation even if the command does not.",
         rich_help_panel=PANEL)),
@@ -98,8 +99,11 @@ def _dispatch(job: Job) -> None:
 
 
 def _session(ctx: typer.Context) -> Session:
-    root = ctx.find_root()
-    return root.obj if isinstance(root.obj, Session) else Session()
+    """The global options, from the nearest context that has them (the app may be mounted)."""
+    current: Any = ctx
+    while current is not None and not isinstance(current.obj, Session):
+        current = current.parent
+    return current.obj if current is not None else Session()
 
 
 def _fail(message: str, code: int = 2) -> None:
