@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,17 @@ def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FALYX_HISTORY", "off")
     monkeypatch.delenv("FALYX_LOG_FORMAT", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+@pytest.fixture(autouse=True)
+def _falyx_logger_restored() -> Iterator[None]:
+    """A CLI run installs a console handler on the `falyx` logger; take it off afterwards."""
+    logger = logging.getLogger("falyx")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 class FakeSleep:
