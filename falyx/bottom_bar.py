@@ -8,7 +8,9 @@ from typing import Any
 
 __all__ = ["BottomBar", "Toggle"]
 
-RESERVED_KEYS = frozenset("cdz")  # Ctrl-C, Ctrl-D and Ctrl-Z keep their terminal meaning
+# Ctrl-C, Ctrl-D and Ctrl-Z keep their terminal meaning; terminals send Ctrl-H as Backspace,
+# Ctrl-I as Tab and Ctrl-J/Ctrl-M as Enter, so those can never reach a toggle.
+RESERVED_KEYS = frozenset("cdzhijm")
 
 
 @dataclass(slots=True, eq=False)
@@ -61,7 +63,8 @@ class BottomBar:
         if len(key) != 1 or not key.isalpha():
             raise ValueError(f"toggle key must be one letter, got {key!r}")
         if key in RESERVED_KEYS:
-            raise ValueError(f"toggle key {key!r} is reserved (Ctrl-C, Ctrl-D and Ctrl-Z)")
+            raise ValueError(f"toggle key {key!r} is reserved: Ctrl+{key.upper()} belongs to the "
+                             f"terminal (reserved: {', '.join(sorted(RESERVED_KEYS))})")
         if key in self.toggles:
             raise ValueError(f"toggle key {key!r} is already bound to '{self.toggles[key].label}'")
         toggle = Toggle(key, label, bool(default), on_change)

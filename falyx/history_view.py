@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from falyx.context import ExecutionContext
 from falyx.errors import FalyxError
-from falyx.store import HistoryRow, SQLiteHistoryStore
-from falyx.store import _result_text as result_text
+from falyx.store import HistoryRow, SQLiteHistoryStore, result_text
 
 if TYPE_CHECKING:
     from falyx.app import Falyx

@@ -1,12 +1,31 @@
-"""Prompts on questionary's async API: they render on stderr and never hang without a tty."""
+"""Prompts on questionary's and prompt_toolkit's async APIs; they render on stderr.
+
+Nothing here imports questionary or prompt_toolkit at module level: `app.py --help` must not
+load them. A prompt never hangs without a terminal.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from falyx.errors import ConfirmationRequired
 
-__all__ = ["confirm", "has_terminal"]
+if TYPE_CHECKING:
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import History
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+
+    from falyx.app import Falyx
+    from falyx.bottom_bar import BottomBar
+
+__all__ = ["confirm", "has_terminal", "menu_prompt", "prompt_history_path"]
+
+logger = logging.getLogger("falyx")
 
 
 def has_terminal() -> bool:
@@ -36,3 +55,108 @@ async def confirm(
         output=create_output(stdout=sys.stderr),
     )
     return bool(await question.unsafe_ask_async())
+
+
+def prompt_history_path(program: str) -> Path:
+    """`$XDG_STATE_HOME/falyx/<program>.prompt_history` (default state dir `~/.local/state`)."""
+    from falyx.store import state_file
+
+    return state_file(program, ".prompt_history")
+
+
+def menu_prompt(
+    app: Falyx,
+    *,
+    input: Input | None = None,
+    output: Output | None = None,
+    history: History | None = None,
+) -> PromptSession[str]:
+    """The menu's `> ` prompt: key completion, the bottom bar and its Ctrl-key toggles.
+
+    `input`/`output` default to the terminal (output on stderr); tests pass a pipe input and
+    a `DummyOutput`. `history` defaults to the program's prompt history file.
+    """
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.output import create_output
+    from prompt_toolkit.styles import Style
+
+    return PromptSession(
+        "> ",
+        completer=_key_completer(app),
+        complete_while_typing=True,
+        history=history if history is not None else _file_history(app.program),
+        bottom_toolbar=_toolbar(app.bottom_bar) if app.bottom_bar.items else None,
+        key_bindings=_toggle_bindings(app.bottom_bar),
+        style=Style.from_dict(_BAR_STYLE),
+        refresh_interval=1.0 if app.bottom_bar.items else 0,  # counters change while waiting
+        input=input,
+        output=output if output is not None else create_output(stdout=sys.stderr),
+    )
+
+
+# Toggles differ in style as well as text, so a redraw rewrites the whole item.
+_BAR_STYLE = {
+    "bottom-toolbar.toggle-on": "noreverse bold bg:ansigreen fg:ansiblack",
+    "bottom-toolbar.toggle-off": "",
+    "bottom-toolbar.separator": "",
+}
+
+
+def _key_completer(app: Falyx) -> Any:
+    """Completes keys and aliases (any case), showing each one's description."""
+    from prompt_toolkit.completion import WordCompleter
+
+    from falyx.app import BUILTIN_KEYS
+
+    meta: dict[str, str] = {}
+    for command in app.visible_commands():
+        for name in (command.key, *command.aliases):
+            meta[name] = command.description
+    meta.update(BUILTIN_KEYS)
+    return WordCompleter(list(meta), ignore_case=True, meta_dict=meta)
+
+
+def _toolbar(bar: BottomBar) -> Any:
+    """A callable giving the bar's current text, redrawn on every refresh and key press."""
+
+    def render() -> list[tuple[str, str]]:
+        fragments: list[tuple[str, str]] = []
+        for kind, text in bar.render_parts():
+            if fragments:
+                fragments.append(("class:bottom-toolbar.separator", " │ "))
+            fragments.append((f"class:bottom-toolbar.{kind}", f" {text} "))
+        return fragments
+
+    return render
+
+
+def _toggle_bindings(bar: BottomBar) -> Any:
+    """Ctrl+<key> flips each toggle; the bar redraws."""
+    from prompt_toolkit.key_binding import KeyBindings
+
+    bindings = KeyBindings()
+    for toggle in bar.toggles.values():
+
+        def flip(event: Any, toggle: Any = toggle) -> None:
+            try:
+                toggle.flip()
+            except Exception as exc:  # a user's on_change must not end the menu
+                logger.warning("toggle '%s': on_change failed: %s", toggle.label, exc)
+            event.app.invalidate()
+
+        bindings.add(f"c-{toggle.key}")(flip)
+    return bindings
+
+
+def _file_history(program: str) -> History:
+    """The program's prompt history file (0600 in a 0700 folder); memory if unwritable."""
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    path = prompt_history_path(program)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    except OSError as exc:
+        logger.warning("prompt history not kept: cannot write %s (%s)", path, exc)
+        return InMemoryHistory()
+    return FileHistory(str(path))

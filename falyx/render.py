@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -78,8 +79,9 @@ def _outcome(row: Any) -> str:
     return row.result if row.result is not None else ""
 
 
-def _clock(ctx_time: Any) -> str:
-    return ctx_time.strftime("%H:%M:%S") if ctx_time is not None else ""
+def _clock(epoch: float | None) -> str:
+    """Local wall-clock time of an epoch (records keep UTC; people read local time)."""
+    return datetime.fromtimestamp(epoch).strftime("%H:%M:%S") if epoch is not None else ""
 
 
 def render_summary(records: Iterable[ExecutionContext], console: Console | None = None) -> None:
@@ -103,7 +105,7 @@ def render_history_table(rows: Iterable[Any], console: Console | None = None) ->
         table.add_column(column, justify="right" if column in ("Index", "Duration") else "left")
     for row in rows:
         outcome = _outcome(row)
-        table.add_row(str(row.index), row.name, _clock(row.start_wall), _clock(row.end_wall),
+        table.add_row(str(row.index), row.name, _clock(row.start), _clock(row.end),
                       f"{row.duration or 0:.3f}s", STATUS_TEXT.get(row.status, row.status),
                       outcome)
     (console or make_console()).print(table)

@@ -12,19 +12,20 @@ import re
 import reprlib
 import sqlite3
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from falyx.store_schema import immediate, migrate
+
 if TYPE_CHECKING:
     from falyx.context import ExecutionContext
 
-__all__ = ["HistoryRow", "SQLiteHistoryStore", "resolve_history_path"]
+__all__ = ["HistoryRow", "SQLiteHistoryStore", "resolve_history_path", "result_text", "state_file"]
 
 logger = logging.getLogger("falyx")
 
@@ -45,10 +46,15 @@ def resolve_history_path(program: str, override: str | None = None) -> Path | No
     choice = override if override else os.environ.get("FALYX_HISTORY", "").strip()
     if choice:
         return None if choice.lower() == "off" else Path(choice).expanduser()
+    return state_file(program, ".db")
+
+
+def state_file(program: str, suffix: str) -> Path:
+    """`$XDG_STATE_HOME/falyx/<program><suffix>` (state dir default `~/.local/state`)."""
     state = os.environ.get("XDG_STATE_HOME", "")
     base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", program).strip("._-")[:100] or "falyx"
-    return base / "falyx" / f"{name}.db"
+    return base / "falyx" / f"{name}{suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,22 +89,6 @@ def _iso(epoch: float | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc).isoformat()
 
 
-def _migrate_1(conn: sqlite3.Connection) -> None:
-    conn.execute("""
-        CREATE TABLE history (
-            id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, parent INTEGER,
-            program TEXT NOT NULL, command TEXT COLLATE NOCASE, name TEXT NOT NULL,
-            kind TEXT NOT NULL, start REAL, "end" REAL, duration REAL, status TEXT NOT NULL,
-            attempts INTEGER NOT NULL DEFAULT 0, result TEXT, error_type TEXT, error TEXT,
-            traceback TEXT)""")
-    for column in ("run_id", "name", "command", "status"):
-        conn.execute(f"CREATE INDEX history_{column} ON history ({column})")
-
-
-#: Forward migrations: entry i brings the schema from version i to version i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1]
-
-
 class SQLiteHistoryStore:
     """A `HistoryStore` in SQLite: opened lazily, thread-safe, never raises into a run."""
 
@@ -130,7 +120,7 @@ class SQLiteHistoryStore:
             self._use(lambda conn: self._insert(conn, records), None, "written to")
 
     def _insert(self, conn: sqlite3.Connection, records: Sequence[ExecutionContext]) -> None:
-        with _immediate(conn):
+        with immediate(conn):
             # ids are given here (under the write lock) so parents map before insertion
             first = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM sqlite_sequence "
                                  "WHERE name = 'history'").fetchone()[0]
@@ -148,7 +138,7 @@ class SQLiteHistoryStore:
             yield (
                 stored[ctx.id], ctx.run_id, parent, self.program, ctx.command, ctx.name,
                 ctx.kind, ctx.start, ctx.end, ctx.duration, ctx.status, ctx.attempts,
-                _result_text(ctx),
+                result_text(ctx),
                 None if exc is None else type(exc).__name__,
                 None if exc is None else _clip(str(exc), ERROR_CHARS),
                 _clip(ctx.traceback, TRACEBACK_CHARS, keep_end=True) if failed else None,
@@ -158,7 +148,7 @@ class SQLiteHistoryStore:
         """Delete every stored record (indices are never reused)."""
 
         def delete(conn: sqlite3.Connection) -> None:
-            with _immediate(conn):
+            with immediate(conn):
                 conn.execute("DELETE FROM history")
 
         self._use(delete, None, "written to")
@@ -230,9 +220,9 @@ class SQLiteHistoryStore:
 
     def _use(self, work: Callable[[sqlite3.Connection], _T], default: _T, verb: str) -> _T:
         """Run `work` on the connection; a fault turns the store off and gives `default`."""
-        if not self.enabled:
-            return default
         with self._lock:
+            if not self.enabled:
+                return default
             try:
                 return work(self._connection())
             except _FAULTS as exc:
@@ -262,7 +252,7 @@ class SQLiteHistoryStore:
         try:
             conn.execute("PRAGMA synchronous = NORMAL")
             if not self._ready:
-                _migrate(conn, self.timeout)
+                migrate(conn, self.timeout)
                 self._ready = True
         except BaseException:
             conn.close()
@@ -285,63 +275,13 @@ def _create_private(path: Path) -> None:
         os.close(fd)
 
 
-def _migrate(conn: sqlite3.Connection, timeout: float) -> None:
-    """Switch to WAL and bring the schema up to date, under the write lock."""
-    latest = len(MIGRATIONS)
-    _use_wal(conn, timeout)
-    if _schema_version(conn) == latest:
-        return
-    with _immediate(conn):
-        conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        version = _schema_version(conn)  # again: another process may have migrated meanwhile
-        if version > latest:
-            raise sqlite3.DatabaseError(f"schema version {version} is newer than this falyx "
-                                        f"knows ({latest})")
-        for migration in MIGRATIONS[version:]:
-            migration(conn)
-        conn.execute("DELETE FROM schema_version")
-        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (latest,))
-
-
-@contextmanager
-def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
-    """One write transaction, taking the write lock up front (waits up to the timeout)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:  # SQLite may already have rolled back (disk full)
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-def _use_wal(conn: sqlite3.Connection, timeout: float) -> None:
-    """Enable WAL; the switch fails at once (no busy wait) while another process opens."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.002)
-
-
-def _schema_version(conn: sqlite3.Connection) -> int:
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'schema_version'").fetchone():
-        return 0
-    return conn.execute("SELECT max(version) FROM schema_version").fetchone()[0] or 0
-
-
 _SCALARS = (type(None), bool, int, float, str)
 _repr = reprlib.Repr()  # bounded: a huge result must not cost a huge repr
 _repr.maxstring = _repr.maxother = _repr.maxlong = RESULT_CHARS
 _repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = _repr.maxdeque = 100
 
 
-def _result_text(ctx: ExecutionContext) -> str | None:
+def result_text(ctx: ExecutionContext) -> str | None:
     """The result as a bounded repr; None when it must not be stored or there is none."""
     if not ctx.record_result or ctx.status != "OK":
         return None
