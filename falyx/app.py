@@ -54,6 +54,7 @@ class Falyx:
         self.bottom_bar = BottomBar()
         self._started = False
         self._typer: Any = None
+        self._options: dict[str, RunOptions] = {}
 
     # -- registration ------------------------------------------------------------------
     def add_command(self, key: str, description: str, action: Any, **options: Any) -> Command:
@@ -166,10 +167,14 @@ class Falyx:
     ) -> tuple[ExecutionContext, RunOptions]:
         """The context and options for one run of `command` (see `drive`)."""
         self._started = True
-        options = command.run_options(
-            registry=self.registry, overrides=dict(overrides or {}), sleep=sleep,
-            root_hooks=self.hooks if self.hooks else None,
-        )
+        if overrides or sleep is not None:
+            options = command.run_options(registry=self.registry, overrides=dict(overrides or {}),
+                                          sleep=sleep, root_hooks=self.hooks)
+        else:  # the common case: one frozen RunOptions per command, built once
+            options = self._options.get(command.key)
+            if options is None:
+                options = self._options[command.key] = command.run_options(
+                    registry=self.registry, root_hooks=self.hooks)
         return command._new_context(tuple(args), dict(kwargs or {}), options), options
 
     async def drive(self, ctx: ExecutionContext, options: RunOptions) -> Any:
