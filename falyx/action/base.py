@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import itertools
 import logging
-import time
 import os
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any
