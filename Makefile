@@ -21,7 +21,7 @@ test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 demo: $(STAMP)
-	FALYX_HISTORY=off FALYX_DEMO_SEED=$${FALYX_DEMO_SEED:-7} $(BIN)/python examples/simple.py run R -y
+	FALYX_HISTORY=off FALYX_DEMO_SEED=$${FALYX_DEMO_SEED:-4} $(BIN)/python examples/simple.py run R -y --summary
 
 # The suite under every CPython 3.10-3.13 found (PATH first, then pyenv), one venv each.
 test-all:
