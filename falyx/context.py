@@ -54,9 +54,9 @@ class ExecutionContext:
     attempts: int = 0
     run_id: str = ""
     parent: ExecutionContext | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    _extra: dict[str, Any] | None = None  # created on first use: most steps never touch it
     shared: SharedContext | None = None
-    hook_errors: list[tuple[str, BaseException]] = field(default_factory=list)
+    _hook_errors: list[tuple[str, BaseException]] | None = None
     kind: str = "Action"
     command: str | None = None
     record_result: bool = True
@@ -74,6 +74,20 @@ class ExecutionContext:
     def end_wall(self) -> datetime | None:
         """End as an aware UTC datetime."""
         return None if self.end is None else datetime.fromtimestamp(self.end, timezone.utc)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Free-form data hooks and steps may attach to this execution."""
+        if self._extra is None:
+            self._extra = {}
+        return self._extra
+
+    @property
+    def hook_errors(self) -> list[tuple[str, BaseException]]:
+        """`(hook, exception)` for every hook that raised outside `before`."""
+        if self._hook_errors is None:
+            self._hook_errors = []
+        return self._hook_errors
 
     @property
     def success(self) -> bool:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["RetryPolicy", "RetrySpec", "resolve_retry"]
 
 logger = logging.getLogger("falyx")
+_jitter_rng = random.Random()  # private: never consumes or depends on the user's random state
 Sleep = Callable[[float], Awaitable[Any]]
 
 
@@ -81,7 +82,7 @@ class RetryPolicy:
         """The wait before retry `retry`, with jitter, never negative."""
         wait = self.base_wait(retry)
         if self.jitter:
-            wait += (rng or random).uniform(-self.jitter, self.jitter)
+            wait += (rng or _jitter_rng).uniform(-self.jitter, self.jitter)
         return max(0.0, wait)
 
     def should_retry(self, exc: BaseException) -> bool:

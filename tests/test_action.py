@@ -328,3 +328,21 @@ async def test_run_options_never_change_the_steps_policy(registry) -> None:
 def test_action_repr_names_the_function_and_options() -> None:
     text = repr(Action("s", collect, retry=True))
     assert "name='s'" in text and "action=collect" in text and "retry=True" in text
+
+
+async def test_running_steps_leaves_the_users_random_state_alone(registry) -> None:
+    """Run ids and jitter use falyx's own generator: a user's seeded sequence is unchanged."""
+    calls = {"n": 0}
+
+    def flaky() -> str:
+        calls["n"] += 1
+        if calls["n"] < 3:
+            raise RuntimeError("again")
+        return "done"
+
+    random.seed(1234)
+    expected = [random.random() for _ in range(3)]
+    random.seed(1234)
+    step_ = Action("flaky", flaky, retry=RetryPolicy(max_retries=3, delay=0, jitter=0.5))
+    assert await ChainedAction("c", [step_])() == "done"
+    assert [random.random() for _ in range(3)] == expected

@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import random
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -276,9 +277,15 @@ async def _rollback_walk(undo: list[UndoEntry], cause: BaseException) -> None:
                 cause.add_note(f"rollback failed: {type(exc).__name__}: {exc}")
 
 
+# Our own generator: a user's `random.seed()` must neither steer nor be disturbed by us.
+_rng = random.Random()
+if hasattr(os, "register_at_fork"):  # a forked child must not repeat its parent's run ids
+    os.register_at_fork(after_in_child=_rng.seed)
+
+
 def new_run_id() -> str:
-    """A 12-hex-digit random run id (os.urandom: a quarter of uuid4's cost)."""
-    return os.urandom(6).hex()
+    """A 12-hex-digit random run id (48 random bits; a tenth of uuid4's cost)."""
+    return f"{_rng.getrandbits(48):012x}"
 
 
 def _callable_name(fn: Any) -> str:
