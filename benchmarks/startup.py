@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 DECORATORS = str(ROOT / "examples" / "decorators.py")
 BARE = str(ROOT / "benchmarks" / "bare_typer_app.py")
+SURFACE = str(ROOT / "benchmarks" / "bare_typer_surface.py")
 
 
 def cold(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -86,14 +87,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     runs = parser.parse_args().runs
+    # Installed packages ship bytecode (pip compiles at install), so compile falyx's too:
+    # an editable install under PYTHONDONTWRITEBYTECODE=1 would recompile it at every start.
+    subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "falyx")], check=True)
     state = tempfile.mkdtemp(prefix="falyx-bench-")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "FALYX_HISTORY": "off",
            "XDG_STATE_HOME": state, "TERM": "xterm"}
     rows = [
         ("python -c pass", [PY, "-c", "pass"]),
         ("bare Typer --help", [PY, BARE, "--help"]),
+        ("Typer, same surface --help", [PY, SURFACE, "--help"]),
         ("falyx --help", [PY, DECORATORS, "--help"]),
         ("bare Typer noop -y", [PY, BARE, "noop", "-y"]),
+        ("Typer, same surface run N -y", [PY, SURFACE, "run", "N", "-y"]),
         ("falyx run N -y", [PY, DECORATORS, "run", "N", "-y"]),
         ("falyx run N -y (history on)", [PY, DECORATORS, "run", "N", "-y"]),
     ]
@@ -112,6 +118,10 @@ def main() -> None:
     print(f"\nfalyx --help / bare Typer --help: {help_ratio:.2f}x  (target <= 1.15x)")
     print(f"falyx --help peak RSS: {results['falyx --help'][1]:.1f} MB  (target <= 35 MB)")
     print(f"falyx run N -y / bare Typer noop -y: {run_ratio:.2f}x  (target <= 1.3x)")
+    surface_help = results["falyx --help"][0] / results["Typer, same surface --help"][0]
+    surface_run = results["falyx run N -y"][0] / results["Typer, same surface run N -y"][0]
+    print(f"against Typer with the same surface (asyncio.run, same options): --help "
+          f"{surface_help:.2f}x, run N -y {surface_run:.2f}x")
     menu = menu_start(max(5, runs // 2), env)
     if menu is not None:
         print(f"menu prompt shown after {menu * 1e3:.1f} ms: "

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import threading
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 __all__ = ["check_executor", "resolve_executor", "shutdown_executors"]
 
@@ -18,6 +17,10 @@ def _create(spec: str) -> Executor:
     workers = int(size) if size else None  # validated by check_executor
     if kind == "thread":
         return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="falyx")
+    # Imported here: multiprocessing costs ~10 ms of start-up that most apps never use.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # forkserver: fork() from a process that already runs threads (the loop's to_thread
     # workers) can deadlock; spawn works everywhere but starts slower.
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
