@@ -35,6 +35,16 @@ def _falyx_logger_restored() -> Iterator[None]:
     logger.propagate = propagate
 
 
+@pytest.fixture
+def falyx_log(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch):
+    """caplog for the `falyx` logger at INFO, whatever other tests did to that logger."""
+    logger = logging.getLogger("falyx")
+    monkeypatch.setattr(logger, "propagate", True)
+    monkeypatch.setattr(logger, "disabled", False)
+    caplog.set_level(logging.INFO, logger="falyx")
+    return caplog
+
+
 class FakeSleep:
     """An injectable retry sleep that records the waits and returns at once."""
 

@@ -193,7 +193,8 @@ async def test_group_records_every_member_and_itself(registry) -> None:
 # -- fail_fast ---------------------------------------------------------------------------
 
 
-async def test_fail_fast_cancels_the_siblings(registry) -> None:
+def hang_and_boom() -> tuple[Any, Any]:
+    """A member that waits forever once started, and one that fails once the other started."""
     sibling_started = asyncio.Event()
 
     async def hang() -> None:
@@ -203,6 +204,12 @@ async def test_fail_fast_cancels_the_siblings(registry) -> None:
     async def boom() -> None:
         await sibling_started.wait()
         raise ValueError("boom")
+
+    return hang, boom
+
+
+async def test_fail_fast_cancels_the_siblings(registry) -> None:
+    hang, boom = hang_and_boom()
 
     group = ActionGroup("g", [Action("slow", hang), Action("boom", boom)], fail_fast=True)
     with pytest.raises(ActionGroupError) as info:
@@ -227,15 +234,7 @@ async def test_without_fail_fast_siblings_finish_after_a_failure(registry) -> No
 
 async def test_fail_fast_rolls_back_members_that_completed(registry) -> None:
     undone: list[str] = []
-    sibling_started = asyncio.Event()
-
-    async def hang() -> None:
-        sibling_started.set()
-        await asyncio.Event().wait()
-
-    async def boom() -> None:
-        await sibling_started.wait()
-        raise ValueError("boom")
+    hang, boom = hang_and_boom()
 
     group = ActionGroup("g", [
         Action("quick", _ok, rollback=lambda *a, **k: undone.append("quick")),

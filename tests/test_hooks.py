@@ -28,15 +28,6 @@ async def failing_body() -> None:
     raise ValueError("body failed")
 
 
-@pytest.fixture
-def falyx_log(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch):
-    logger = logging.getLogger("falyx")
-    monkeypatch.setattr(logger, "propagate", True)
-    monkeypatch.setattr(logger, "disabled", False)
-    caplog.set_level(logging.INFO, logger="falyx")
-    return caplog
-
-
 # -- HookType ----------------------------------------------------------------------------
 
 

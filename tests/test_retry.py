@@ -53,16 +53,6 @@ class Flaky:
         return self.value
 
 
-@pytest.fixture
-def falyx_log(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch):
-    """caplog for the `falyx` logger at INFO, whatever other tests did to that logger."""
-    logger = logging.getLogger("falyx")
-    monkeypatch.setattr(logger, "propagate", True)
-    monkeypatch.setattr(logger, "disabled", False)
-    caplog.set_level(logging.INFO, logger="falyx")
-    return caplog
-
-
 # -- validation and resolution -----------------------------------------------------------
 
 
