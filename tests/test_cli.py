@@ -518,3 +518,28 @@ def test_json_logs_and_json_outcome_keep_to_their_own_streams() -> None:
     assert user_line == "ok"
     assert json.loads(outcome_line)["status"] == "OK"
     _assert_json_log(result.stderr)
+
+
+def test_run_key_help_shows_the_commands_own_help(app: Falyx) -> None:
+    result = run_cli(app, ["run", "b", "--help"])
+    assert result.exit_code == 0
+    assert "--target" in result.stdout and "Build the artefact." in result.stdout
+
+
+@pytest.mark.parametrize("argv", [["run", "--help"], ["run", "-h"]])
+def test_run_help_without_a_key_shows_runs_help(app: Falyx, argv: list[str]) -> None:
+    result = run_cli(app, argv)
+    assert result.exit_code == 0
+    assert "run KEY [ARGS]" in result.stdout
+
+
+def test_run_without_a_key_is_a_usage_error(app: Falyx) -> None:
+    result = run_cli(app, ["run"])
+    assert result.exit_code == 2
+    assert "missing KEY" in result.stderr
+
+
+def test_shell_completion_offers_the_keys_for_run(app: Falyx) -> None:
+    env = {"_TOOLS_COMPLETE": "complete_bash", "COMP_WORDS": "tools run ", "COMP_CWORD": "2"}
+    result = run_cli(app, [], env=env)
+    assert result.stdout.split() == ["B", "P", "SHIP", "R", "F", "L"]

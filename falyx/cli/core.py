@@ -49,6 +49,7 @@ RUN_KEYS = [name for name, _, _ in RUN_OPTIONS]
 _OVERRIDES = {"falyx_retries": "max_retries", "falyx_retry_delay": "delay",
               "falyx_retry_backoff": "backoff"}
 _EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
+_HELP = ("-h", "--help")
 
 
 def _run_parameters() -> list[inspect.Parameter]:
@@ -149,12 +150,19 @@ def _add_run(t: typer.Typer, app: Falyx) -> None:
 
     key_param = inspect.Parameter(
         "falyx_key", inspect.Parameter.KEYWORD_ONLY,
-        annotation=Annotated[str, typer.Argument(
-            metavar="KEY", help="Command key or alias (any case).", autocompletion=complete_key)])
+        annotation=Annotated[Optional[str], typer.Argument(
+            metavar="KEY", help="Command key or alias (any case).", autocompletion=complete_key,
+            show_default=False)], default=None)
 
     def invoke(**values: Any) -> None:
         ctx: typer.Context = values["falyx_ctx"]
         key = values.pop("falyx_key")
+        wants_help = key in _HELP or any(arg in _HELP for arg in ctx.args)
+        if wants_help and (key is None or key in _HELP):  # `run --help`: run's own help
+            typer.echo(ctx.get_help())
+            raise typer.Exit(0)
+        if key is None:
+            _fail("missing KEY: run KEY [ARGS] (the 'help' command lists the keys)")
         try:
             command = app.get(key)
         except FalyxError as exc:
@@ -169,8 +177,9 @@ def _add_run(t: typer.Typer, app: Falyx) -> None:
         _dispatch(_run_job(app, _session(ctx), _request(command, parsed)))
 
     params = [_context_parameter(), key_param, *_run_parameters()]
-    t.command(name="run", context_settings=_EXTRA, help="Run a command by key or alias: "
-              "run KEY [ARGS]")(_make_callback(invoke, params, "run", "Run a command by key."))
+    # No help option of its own: `run KEY --help` reaches the command, which shows its help.
+    t.command(name="run", context_settings={**_EXTRA, "help_option_names": []},
+              help="Run a command by key or alias: run KEY [ARGS]")(_make_callback(invoke, params, "run", "Run a command by key."))
 
 
 def build_typer(app: Falyx) -> typer.Typer:
