@@ -179,7 +179,8 @@ def _add_run(t: typer.Typer, app: Falyx) -> None:
     params = [_context_parameter(), key_param, *_run_parameters()]
     # No help option of its own: `run KEY --help` reaches the command, which shows its help.
     t.command(name="run", context_settings={**_EXTRA, "help_option_names": []},
-              help="Run a command by key or alias: run KEY [ARGS]")(_make_callback(invoke, params, "run", "Run a command by key."))
+              help="Run a command by key or alias: run KEY [ARGS]")(
+        _make_callback(invoke, params, "run", "Run a command by key."))
 
 
 def build_typer(app: Falyx) -> typer.Typer:
