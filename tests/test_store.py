@@ -383,7 +383,7 @@ async def test_unwritable_location_degrades_to_memory(tmp_path, run_with, warnin
     assert "NotADirectoryError" in await _assert_degrades(store, run_with, warnings_)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores permission bits (see below)")
 async def test_read_only_folder_degrades_to_memory(tmp_path, run_with, warnings_) -> None:
     folder = tmp_path / "ro"
     folder.mkdir(mode=0o500)
@@ -392,6 +392,31 @@ async def test_read_only_folder_degrades_to_memory(tmp_path, run_with, warnings_
                                warnings_)
     finally:
         folder.chmod(0o700)
+
+
+def _immutable(folder: Path, on: bool) -> bool:
+    """Set or clear the immutable flag (which binds root too); False where unsupported."""
+    flag = "+i" if on else "-i"
+    try:
+        return subprocess.run(["chattr", flag, str(folder)], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the test above covers non-root users")
+async def test_unwritable_folder_degrades_to_memory_even_for_root(tmp_path, run_with,
+                                                                   warnings_) -> None:
+    """Root ignores permission bits, not the immutable flag: nothing can be created there."""
+    folder = tmp_path / "frozen"
+    folder.mkdir()
+    if not _immutable(folder, True):
+        pytest.skip("this file system has no immutable flag (chattr)")
+    try:
+        message = await _assert_degrades(SQLiteHistoryStore(folder / "h.db", "app"), run_with,
+                                         warnings_)
+        assert "Operation not permitted" in message or "PermissionError" in message
+    finally:
+        _immutable(folder, False)
 
 
 async def test_lock_held_past_the_timeout_degrades(db, run_with, warnings_) -> None:
