@@ -91,11 +91,8 @@ class Command(BaseAction):
 
     def run_options(self, **base: Any) -> RunOptions:
         """The options a run of this command uses (its `retry_all` and `record_result`)."""
-        # `--retry-delay`/`--retry-backoff` alone tune the policies in effect; only
-        # `--retries` gives a retry policy to a command that has none.
-        root = self.action if "max_retries" in (base.get("overrides") or {}) else None
         return RunOptions(
-            command=self.key, root=root, leaf_policy=self.leaf_policy,
+            command=self.key, root=self.action, leaf_policy=self.leaf_policy,
             record_result=self.record_result, **base,
         )
 

@@ -23,8 +23,8 @@ class RunOptions:
     """Per-run settings read by the lifecycle; never stored on a step.
 
     `leaf_policy` is `retry_all`: the command's policy for leaf steps with none of their own.
-    `overrides` are CLI changes (`--retries`, ...) applied to every policy in effect, and to
-    `root` (the command's action) when it has none.
+    `overrides` are CLI changes (`--retries`, ...) applied to every policy in effect; with
+    `max_retries` among them, `root` (the command's action) gets a policy if it has none.
     """
 
     registry: ExecutionRegistry | None = None
@@ -44,7 +44,9 @@ class RunOptions:
         if self.overrides:
             if policy is not None:
                 policy = policy.replace(**self.overrides)
-            elif step is self.root:
+            elif step is self.root and "max_retries" in self.overrides:
+                # only `--retries` gives a policy to a command that has none; a delay or
+                # backoff alone tunes the policies already in effect
                 policy = RetryPolicy().replace(**self.overrides)
         return policy
 
