@@ -198,7 +198,11 @@ class Falyx:
 
     def __call__(self, argv: list[str] | None = None) -> None:
         """The sync entry point: `app()` in `if __name__ == "__main__":`."""
-        asyncio.run(self.run(argv))
+        try:
+            asyncio.run(self.run(argv))
+        except KeyboardInterrupt:  # Ctrl-C outside a command (parsing, between menu prompts)
+            sys.stderr.write("Interrupted.\n")
+            raise SystemExit(130) from None
 
     @property
     def typer(self) -> Any:

@@ -326,3 +326,25 @@ def test_sync_call_reads_sys_argv_by_default(
         app()
     assert exit_info.value.code == 0
     assert capsys.readouterr().out == "from-argv\n"
+
+
+def test_keyboard_interrupt_inside_a_step_rolls_back_and_exits_130(capsys) -> None:
+    """A KeyboardInterrupt raised by user code (not a signal) still ends in one line, 130."""
+    undone: list[str] = []
+    app = Falyx("kbi", program="kbi", history="off")
+
+    def prepare() -> str:
+        return "prepared"
+
+    def interrupt() -> None:
+        raise KeyboardInterrupt
+
+    app.add_command("K", "Interrupt", chain(
+        Action("prepare", prepare, rollback=lambda: undone.append("prepare")),
+        Action("interrupt", interrupt), name="k"))
+    with pytest.raises(SystemExit) as info:
+        app(["run", "K", "-y"])
+    assert info.value.code == 130
+    assert undone == ["prepare"]
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "Interrupted."
+    assert [r.status for r in app.registry.records(name="k")] == ["CANCELLED"]
