@@ -109,7 +109,6 @@ class BaseAction:
     async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return (await self._execute(args, kwargs)).result
 
-
     def _new_context(
         self, args: tuple[Any, ...], kwargs: dict[str, Any], options: RunOptions
     ) -> ExecutionContext:
