@@ -91,6 +91,7 @@ class ExecutionContext:
 
     @property
     def success(self) -> bool:
+        """True once the step has finished OK (recovered steps included)."""
         return self.status == OK
 
     def recover(self, value: Any) -> None:

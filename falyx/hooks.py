@@ -66,11 +66,12 @@ class HookManager:
     def hooks(self, hook_type: HookType | str) -> list[Hook]:
         return list(self._hooks.get(HookType(hook_type), ()))
 
+    def __contains__(self, hook_type: object) -> bool:
+        """`"error" in manager`: whether any hook of that type is registered."""
+        return bool(self._hooks.get(HookType(hook_type)))  # type: ignore[arg-type]
+
     def __bool__(self) -> bool:
         return any(self._hooks.values())
-
-    def __contains__(self, hook_type: object) -> bool:
-        return bool(self._hooks.get(HookType(hook_type)))  # type: ignore[arg-type]
 
     async def trigger(self, hook_type: HookType, ctx: ExecutionContext) -> None:
         """Run the hooks of `hook_type` in order.

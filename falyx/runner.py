@@ -162,7 +162,9 @@ def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Sess
         if session.verbose and ctx.traceback:
             console.print(ctx.traceback, markup=False, highlight=False)
     elif not quiet_success:
-        console.print(f"✅ {command_label(request.command)}: {render.format_value(ctx.result)}")
+        command = request.command
+        console.print(f"✅ {command.key} — {command.description}: "
+                      f"{render.format_value(ctx.result)}")
 
 
 def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
@@ -181,9 +183,6 @@ def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
         "error": None if exc is None else f"{type(exc).__name__}: {exc}",
     }
 
-
-def command_label(command: Command) -> str:
-    return f"{command.key} — {command.description}"
 
 
 def attach_history(app: Falyx, override: str | None) -> None:

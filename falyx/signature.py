@@ -10,7 +10,6 @@ from falyx.action.action import Action
 from falyx.action.base import BaseAction
 from falyx.action.chain import ChainedAction
 from falyx.action.group import ActionGroup
-from falyx.action.process import ProcessAction
 from falyx.command import Command
 
 __all__ = ["cli_parameters"]
@@ -28,7 +27,7 @@ def _entry_function(step: BaseAction) -> tuple[Any, tuple[Any, ...], dict[str, A
         elif isinstance(step, ActionGroup) and step.actions:
             _check_group_agrees(step)
             step = step.actions[0]
-        elif isinstance(step, (Action, ProcessAction)):
+        elif isinstance(step, Action):  # ProcessAction included
             return step.fn, step.args, step.kwargs, step.inject_into
         else:
             return None, (), {}, "last_result"

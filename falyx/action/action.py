@@ -64,7 +64,7 @@ class Action(BaseAction):
     def __repr__(self) -> str:
         fn = getattr(self.fn, "__name__", repr(self.fn))
         return (
-            f"Action(name={self.name!r}, action={fn}, args={self.args!r}, "
+            f"{type(self).__name__}(name={self.name!r}, action={fn}, args={self.args!r}, "
             f"kwargs={self.kwargs!r}, retry={self.retry_policy is not None}, "
             f"rollback={self.rollback is not None})"
         )

@@ -10,7 +10,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from falyx.action.action import _injection_error, accepts_keyword
+from falyx.action.action import Action
 from falyx.action.base import BaseAction, PreviewNode
 from falyx.action.executors import check_executor, resolve_executor
 from falyx.action.group import group_error
@@ -38,16 +38,15 @@ def _check_picklable(
 
 
 def _submit(
-    step: str, executor: Executor, fn: Callable[..., Any], args: tuple, kwargs: Mapping[str, Any]
+    executor: Executor, fn: Callable[..., Any], args: tuple, kwargs: Mapping[str, Any]
 ) -> asyncio.Future[Any]:
-    """Check that the call can cross a process boundary, then hand it to the executor."""
-    _check_picklable(step, executor, fn, args, kwargs)
+    """Hand one call to the executor; an awaitable future."""
     loop = asyncio.get_running_loop()
     return loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
 
 
-class ProcessAction(BaseAction):
-    """Run `action(*args, **kwargs)` in a worker process (or any executor) and await it."""
+class ProcessAction(Action):
+    """An `Action` whose callable runs in a worker process (or any executor)."""
 
     kind = "ProcessAction"
     icon = "⚡"
@@ -57,35 +56,17 @@ class ProcessAction(BaseAction):
         name: str,
         action: Callable[..., Any],
         *,
-        args: Iterable[Any] = (),
-        kwargs: Mapping[str, Any] | None = None,
         executor: Executor | str | None = None,
         **options: Any,
     ) -> None:
-        if not callable(action):
-            raise InvalidActionError(f"step '{name}': action must be callable, got {action!r}")
-        super().__init__(name, **options)
+        super().__init__(name, action, **options)
         check_executor(executor)
-        self.fn = action
-        self.args = tuple(args)
-        self.kwargs = dict(kwargs or {})
         self.executor = executor
-        if self.inject_last_result and not self.accepts_keyword(self.inject_into):
-            raise _injection_error(self, self.inject_into)
-
-    @property
-    def action(self) -> Callable[..., Any]:
-        return self.fn
-
-    def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple, dict]:
-        return (*args, *self.args), {**self.kwargs, **kwargs}
-
-    def accepts_keyword(self, keyword: str) -> bool:
-        return accepts_keyword(self.fn, keyword)
 
     async def _run(self, ctx: ExecutionContext) -> Any:
         executor = resolve_executor(self.executor)
-        return await _submit(self.name, executor, self.fn, ctx.args, ctx.kwargs)
+        _check_picklable(self.name, executor, self.fn, ctx.args, ctx.kwargs)
+        return await _submit(executor, self.fn, ctx.args, ctx.kwargs)
 
 
 @dataclass(frozen=True)
@@ -126,11 +107,7 @@ class ProcessPoolAction(BaseAction):
         executor = resolve_executor(self.executor)
         for i, t in enumerate(self.actions):  # all checked before any is submitted
             _check_picklable(f"{self.name}[{i}]", executor, t.task, t.args, t.kwargs)
-        loop = asyncio.get_running_loop()
-        futures = [
-            loop.run_in_executor(executor, functools.partial(t.task, *t.args, **t.kwargs))
-            for t in self.actions
-        ]
+        futures = [_submit(executor, t.task, t.args, t.kwargs) for t in self.actions]
         await wait_tasks(futures, fail_fast=False)
         failures = [
             (f"{self.name}[{i}]", f.exception()) for i, f in enumerate(futures) if f.exception()

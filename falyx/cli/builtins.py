@@ -3,10 +3,11 @@
 
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from falyx.cli import jobs
 from falyx.runner import RunRequest, Session
 
 if TYPE_CHECKING:
@@ -65,8 +66,6 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
 
 
 def _menu(app: "Falyx", session: Session) -> None:
-    from falyx.cli.core import _dispatch, _start
-
     async def job() -> int:
         from falyx.prompts import has_terminal
 
@@ -75,22 +74,22 @@ def _menu(app: "Falyx", session: Session) -> None:
 
             render_error("Error: --menu needs a terminal; run a command instead (see --help)")
             return 2
-        _start(app, session)
+        jobs.start(app, session)
         from falyx.menu import run_menu
 
         return await run_menu(app, session)
 
-    _dispatch(job)
+    jobs.dispatch(job)
 
 
-def add_builtins(t: typer.Typer, app: "Falyx", dispatch: Any, session_of: Any, start: Any) -> None:
+def add_builtins(t: typer.Typer, app: "Falyx") -> None:
     """`preview`, `help`, `run-all` and `history`."""
 
     @t.command("preview", help="Show the tree of what a command would run; run nothing.")
     def preview(key: Annotated[str, typer.Argument(metavar="KEY")]) -> None:
         from falyx.render import render_preview
 
-        render_preview(_lookup(app, key).preview())
+        render_preview(jobs.lookup(app, key).preview())
 
     @t.command("help", help="List the commands, grouped by tag.")
     def help_() -> None:
@@ -107,20 +106,20 @@ def add_builtins(t: typer.Typer, app: "Falyx", dispatch: Any, session_of: Any, s
     ) -> None:
         commands = [c for c in app.commands.values() if tag in c.tags]
         if not commands:
-            _error(f"no command has the tag '{tag}'", 2)
-        session = session_of(ctx)
+            jobs.fail(f"no command has the tag '{tag}'", 2)
+        session = jobs.session_of(ctx)
 
         async def job() -> int:
             import asyncio
 
             from falyx.runner import execute
 
-            start(app, session)
+            jobs.start(app, session)
             requests = [RunRequest(c, skip_confirm=skip_confirm, json=as_json) for c in commands]
             codes = await asyncio.gather(*(execute(app, r, session) for r in requests))
             return max(codes)
 
-        dispatch(job)
+        jobs.dispatch(job)
 
     @t.command("history", help="Show the execution history (persists across runs).")
     def history(
@@ -138,7 +137,7 @@ def add_builtins(t: typer.Typer, app: "Falyx", dispatch: Any, session_of: Any, s
     ) -> None:
         from falyx.history_view import HistoryQuery, show_history
 
-        session = session_of(ctx)
+        session = jobs.session_of(ctx)
         query = HistoryQuery(
             status=status.value if status else None, name=name, command=command, limit=limit,
             result_index=result_index, last_result=last_result, run=run, clear=clear,
@@ -146,23 +145,8 @@ def add_builtins(t: typer.Typer, app: "Falyx", dispatch: Any, session_of: Any, s
         )
 
         async def job() -> int:
-            start(app, session)
+            jobs.start(app, session)
             return await show_history(app, query, session)
 
-        dispatch(job)
+        jobs.dispatch(job)
 
-
-def _lookup(app: "Falyx", key: str) -> Any:
-    from falyx.errors import FalyxError
-
-    try:
-        return app.get(key)
-    except FalyxError as exc:
-        _error(str(exc), exc.exit_code)
-
-
-def _error(message: str, code: int) -> None:
-    from falyx.render import render_error
-
-    render_error(f"Error: {message}")
-    raise typer.Exit(code)

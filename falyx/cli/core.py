@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 import typer.main
 
-from falyx.errors import FalyxError
+from falyx.cli import jobs
 from falyx.runner import RunRequest, Session, execute
 from falyx.signature import cli_parameters
 
@@ -21,8 +19,6 @@ if TYPE_CHECKING:
 
 __all__ = ["build_typer", "run_argv"]
 
-Job = Callable[[], Awaitable[int]]
-_SINK: contextvars.ContextVar[list[Job] | None] = contextvars.ContextVar("falyx_sink", default=None)
 PANEL = "Run options"
 
 RUN_OPTIONS: list[tuple[str, Any, Any]] = [
@@ -90,41 +86,9 @@ def _request(command: Command, values: dict[str, Any]) -> RunRequest:
     )
 
 
-def _dispatch(job: Job) -> None:
-    """Hand the job to `run_argv` when it is parsing, else run it here in its own loop."""
-    sink = _SINK.get()
-    if sink is not None:
-        sink.append(job)
-        return
-    raise typer.Exit(asyncio.run(job()))
-
-
-def _session(ctx: typer.Context) -> Session:
-    """The global options, from the nearest context that has them (the app may be mounted)."""
-    current: Any = ctx
-    while current is not None and not isinstance(current.obj, Session):
-        current = current.parent
-    return current.obj if current is not None else Session()
-
-
-def _fail(message: str, code: int = 2) -> None:
-    from falyx.render import render_error
-
-    render_error(f"Error: {message}")
-    raise typer.Exit(code)
-
-
-def _start(app: Falyx, session: Session) -> None:
-    from falyx.logs import setup_logging
-    from falyx.runner import attach_history
-
-    setup_logging(session.verbose, session.log_format)
-    attach_history(app, session.history)
-
-
-def _run_job(app: Falyx, session: Session, request: RunRequest) -> Job:
+def _run_job(app: Falyx, session: Session, request: RunRequest) -> jobs.Job:
     async def job() -> int:
-        _start(app, session)
+        jobs.start(app, session)
         return await execute(app, request, session)
 
     return job
@@ -134,8 +98,8 @@ def _add_command(t: typer.Typer, app: Falyx, command: Command) -> None:
     params = [_context_parameter(), *cli_parameters(command), *_run_parameters()]
 
     def invoke(**values: Any) -> None:
-        session = _session(values["falyx_ctx"])
-        _dispatch(_run_job(app, session, _request(command, values)))
+        session = jobs.session_of(values["falyx_ctx"])
+        jobs.dispatch(_run_job(app, session, _request(command, values)))
 
     doc = command.help_text or command.description
     t.command(name=command.cli_name, hidden=command.hidden, help=doc,
@@ -162,11 +126,8 @@ def _add_run(t: typer.Typer, app: Falyx) -> None:
             typer.echo(ctx.get_help())
             raise typer.Exit(0)
         if key is None:
-            _fail("missing KEY: run KEY [ARGS] (the 'help' command lists the keys)")
-        try:
-            command = app.get(key)
-        except FalyxError as exc:
-            _fail(str(exc), exc.exit_code)
+            jobs.fail("missing KEY: run KEY [ARGS] (the 'help' command lists the keys)")
+        command = jobs.lookup(app, key)
         sub = ctx.parent.command.get_command(ctx.parent, command.cli_name)  # type: ignore[union-attr]
         sub_ctx = sub.make_context(command.cli_name, list(ctx.args), parent=ctx.parent)
         parsed = dict(sub_ctx.params)
@@ -174,7 +135,7 @@ def _add_run(t: typer.Typer, app: Falyx) -> None:
             if values.get(name) is not None and values.get(name) is not False:
                 parsed[name] = values[name]
         parsed["falyx_ctx"] = ctx
-        _dispatch(_run_job(app, _session(ctx), _request(command, parsed)))
+        jobs.dispatch(_run_job(app, jobs.session_of(ctx), _request(command, parsed)))
 
     params = [_context_parameter(), key_param, *_run_parameters()]
     # No help option of its own: `run KEY --help` reaches the command, which shows its help.
@@ -193,23 +154,19 @@ def build_typer(app: Falyx) -> typer.Typer:
     for command in app.commands.values():
         _add_command(t, app, command)
     _add_run(t, app)
-    builtins_cli.add_builtins(t, app, _dispatch, _session, _start)
+    builtins_cli.add_builtins(t, app)
     return t
 
 
 async def run_argv(app: Falyx, argv: list[str]) -> int:
     """Parse `argv` with the Typer app, then run what it asked for in this loop."""
-    sink: list[Job] = []
-    token = _SINK.set(sink)
-    try:
-        command = typer.main.get_command(app.typer)
+    command = typer.main.get_command(app.typer)
+    with jobs.collecting() as sink:
         try:
             command.main(args=list(argv), prog_name=app.program, standalone_mode=True)
             code: Any = 0
         except SystemExit as exc:
             code = exc.code
-    finally:
-        _SINK.reset(token)
     if sink:
         return await sink[0]()
     return code if isinstance(code, int) else (0 if code is None else 1)

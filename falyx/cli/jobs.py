@@ -1,0 +1,81 @@
+"""How CLI callbacks hand work over: parsing is synchronous, running is async.
+
+A Typer callback builds a job (an async function returning the exit code) and `dispatch`es
+it: while `run_argv` is parsing, the job is collected and awaited in the caller's loop; when
+`app.typer` is mounted in another Typer app, the job runs in a loop of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import typer
+
+from falyx.errors import FalyxError
+from falyx.runner import Session
+
+if TYPE_CHECKING:
+    from falyx.app import Falyx
+    from falyx.command import Command
+
+__all__ = ["Job", "collecting", "dispatch", "fail", "lookup", "session_of", "start"]
+
+Job = Callable[[], Awaitable[int]]
+_SINK: contextvars.ContextVar[list[Job] | None] = contextvars.ContextVar("falyx_sink", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[list[Job]]:
+    """Within the block, dispatched jobs are collected in the yielded list, not run."""
+    sink: list[Job] = []
+    token = _SINK.set(sink)
+    try:
+        yield sink
+    finally:
+        _SINK.reset(token)
+
+
+def dispatch(job: Job) -> None:
+    """Hand the job to `run_argv` when it is parsing, else run it here in its own loop."""
+    sink = _SINK.get()
+    if sink is not None:
+        sink.append(job)
+        return
+    raise typer.Exit(asyncio.run(job()))
+
+
+def session_of(ctx: typer.Context) -> Session:
+    """The global options, from the nearest context that has them (the app may be mounted)."""
+    current: Any = ctx
+    while current is not None and not isinstance(current.obj, Session):
+        current = current.parent
+    return current.obj if current is not None else Session()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """One red error line on stderr, then exit with `code`."""
+    from falyx.render import render_error
+
+    render_error(f"Error: {message}")
+    raise typer.Exit(code)
+
+
+def lookup(app: Falyx, key: str) -> Command:
+    """The command for `key`, or exit 2 with a "did you mean" line."""
+    try:
+        return app.get(key)
+    except FalyxError as exc:
+        fail(str(exc), exc.exit_code)
+
+
+def start(app: Falyx, session: Session) -> None:
+    """What every job does first: console logging and the history store."""
+    from falyx.logs import setup_logging
+    from falyx.runner import attach_history
+
+    setup_logging(session.verbose, session.log_format)
+    attach_history(app, session.history)
