@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from falyx.context import ExecutionContext
 from falyx.errors import FalyxError
-from falyx.store import HistoryRow, SQLiteHistoryStore, result_text
+from falyx.store import HistoryRow, SQLiteHistoryStore
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
@@ -36,14 +36,8 @@ class HistoryQuery:
 
 def row_of(ctx: ExecutionContext) -> HistoryRow:
     """A stored-row view of an in-memory record."""
-    exc = ctx.exception
-    return HistoryRow(
-        ctx.index if ctx.index is not None else -1, ctx.run_id,
-        None if ctx.parent is None else ctx.parent.index, "", ctx.command, ctx.name, ctx.kind,
-        ctx.start, ctx.end, ctx.duration, ctx.status, ctx.attempts, result_text(ctx),
-        None if exc is None else type(exc).__name__, None if exc is None else str(exc),
-        ctx.traceback,
-    )
+    parent = None if ctx.parent is None else ctx.parent.index
+    return HistoryRow.of(ctx, -1 if ctx.index is None else ctx.index, parent)
 
 
 class MemoryHistory:

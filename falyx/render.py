@@ -28,9 +28,9 @@ __all__ = [
 STATUS_TEXT = {"OK": "✅ Success", "ERROR": "❌ Error", "CANCELLED": "⛔ Cancelled"}
 
 
-def make_console(stderr: bool = True) -> Console:
-    """A console on the current stderr (or stdout); plain when not a terminal or NO_COLOR."""
-    stream = sys.stderr if stderr else sys.stdout
+def make_console() -> Console:
+    """A console on the current stderr; plain when it is not a terminal or NO_COLOR is set."""
+    stream = sys.stderr
     plain = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
     width = None if stream.isatty() else int(os.environ.get("COLUMNS") or 120)
     return Console(file=stream, no_color=plain, highlight=False, emoji=True, width=width,

@@ -6,7 +6,9 @@ with one warning: history then lives in memory only and no run ever fails becaus
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import operator
 import os
 import re
 import reprlib
@@ -78,11 +80,29 @@ class HistoryRow:
     error: str | None
     traceback: str | None
 
+    @classmethod
+    def of(cls, ctx: ExecutionContext, index: int, parent: int | None,
+           program: str = "") -> HistoryRow:
+        """The stored form of a record: bounded result repr, error and traceback if it failed."""
+        failed = ctx.status != "OK" and ctx.exception is not None
+        exc = ctx.exception if failed else None
+        return cls(
+            index, ctx.run_id, parent, program, ctx.command, ctx.name, ctx.kind, ctx.start,
+            ctx.end, ctx.duration, ctx.status, ctx.attempts, result_text(ctx),
+            None if exc is None else type(exc).__name__,
+            None if exc is None else _clip(str(exc), ERROR_CHARS),
+            _clip(ctx.traceback, TRACEBACK_CHARS, keep_end=True) if failed else None,
+        )
+
     def as_json(self) -> dict[str, Any]:
         """The `history --json` object: fixed keys, times as ISO-8601 UTC strings."""
         data = {key: getattr(self, key) for key in JSON_KEYS}
         data["start"], data["end"] = _iso(self.start), _iso(self.end)
         return data
+
+
+#: A row's values in column order, for INSERT.
+_row_values = operator.attrgetter(*(f.name for f in dataclasses.fields(HistoryRow)))
 
 
 def _iso(epoch: float | None) -> str | None:
@@ -133,16 +153,7 @@ class SQLiteHistoryStore:
         stored = {ctx.id: first + offset for offset, ctx in enumerate(records)}
         for ctx in records:
             parent = None if ctx.parent is None else stored.get(ctx.parent.id)
-            failed = ctx.status != "OK" and ctx.exception is not None
-            exc = ctx.exception if failed else None
-            yield (
-                stored[ctx.id], ctx.run_id, parent, self.program, ctx.command, ctx.name,
-                ctx.kind, ctx.start, ctx.end, ctx.duration, ctx.status, ctx.attempts,
-                result_text(ctx),
-                None if exc is None else type(exc).__name__,
-                None if exc is None else _clip(str(exc), ERROR_CHARS),
-                _clip(ctx.traceback, TRACEBACK_CHARS, keep_end=True) if failed else None,
-            )
+            yield _row_values(HistoryRow.of(ctx, stored[ctx.id], parent, self.program))
 
     def clear(self) -> None:
         """Delete every stored record (indices are never reused)."""
