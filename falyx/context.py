@@ -223,7 +223,7 @@ def _utc(epoch: float | None) -> datetime | None:
 
 
 def _made_on_read(name: str, make: Callable[[ExecutionContext, Any], Any], doc: str) -> None:
-    """Read the field `name` from its slot, or, while the slot is empty, from `make`.
+    """Read the field `name` from its slot, or, while the slot is empty or None, from `make`.
 
     Writes go straight to the slot through its own C setter. (A `__getattr__` would do the
     same for less code, but it stops CPython specialising every attribute read of the class.)
@@ -232,9 +232,10 @@ def _made_on_read(name: str, make: Callable[[ExecutionContext, Any], Any], doc: 
 
     def read(ctx: ExecutionContext) -> Any:
         try:
-            return slot.__get__(ctx, ExecutionContext)
-        except AttributeError:
-            return make(ctx, slot)
+            value = slot.__get__(ctx, ExecutionContext)
+        except AttributeError:  # left empty by `__init__`
+            value = None
+        return make(ctx, slot) if value is None else value
 
     setattr(ExecutionContext, name, property(read, slot.__set__, doc=doc))
 

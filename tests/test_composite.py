@@ -55,6 +55,18 @@ async def test_a_step_that_asks_at_the_very_start_gets_none(registry, make) -> N
     assert seen == [None]
 
 
+async def test_an_explicit_call_keyword_wins_over_the_injected_value(registry) -> None:
+    seen: list[Any] = []
+
+    def record(last_result: Any = "not given") -> None:
+        seen.append(last_result)
+
+    step = Action("first", record, inject_last_result=True)
+    await ChainedAction("top", [ChainedAction("inner", [step])])(last_result=5)
+    await ActionGroup("group", [step])(last_result=6)
+    assert seen == [5, 6]
+
+
 async def test_deep_nesting_hands_the_value_down_through_groups_and_chains(registry) -> None:
     seen: dict[str, Any] = {}
 
@@ -308,6 +320,7 @@ async def test_a_changed_list_with_a_step_that_cannot_take_the_injection_fails_b
     with pytest.raises(TypeError, match="'no_param' in chain 'c'"):
         await pipeline()
     assert ran == []
+    assert "'no_param'" in repr(pipeline)  # repr never prepares the list, so never raises
 
 
 async def test_changing_a_groups_members_before_a_run_is_safe(registry) -> None:

@@ -105,6 +105,8 @@ def test_extra_and_hook_errors_are_made_once_on_first_read() -> None:
     assert ctx.as_dict()["extra"] == {"k": 1}
     given = {"mine": True}
     assert ExecutionContext("t", extra=given).extra is given
+    ctx.extra = None  # back to "not made yet", never a None where a dict is promised
+    assert ctx.extra == {}
 
 
 def test_a_context_pickles_and_copies_with_every_field() -> None:

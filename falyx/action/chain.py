@@ -89,7 +89,7 @@ class ChainedAction(CompositeAction):
 
     def __repr__(self) -> str:
         return (
-            f"ChainedAction(name={self.name!r}, actions={[a.name for a in self._steps()]!r}, "
+            f"ChainedAction(name={self.name!r}, actions={self._step_names()!r}, "
             f"auto_inject={self.auto_inject}, return_list={self.return_list})"
         )
 

@@ -94,9 +94,9 @@ class CompositeAction(BaseAction):
         node.children.extend(step.preview(options) for step in self._steps())
         return node
 
-    def __repr__(self) -> str:
-        return (f"{type(self).__name__}(name={self.name!r}, "
-                f"actions={[a.name for a in self._steps()]!r})")
+    def _step_names(self) -> list[str]:
+        """For `repr`: never prepares (so never raises), whatever the list holds."""
+        return [getattr(a, "name", repr(a)) for a in self.actions]
 
 
 def handed_in(ctx: ExecutionContext, step: BaseAction) -> tuple[Any, str | None]:
@@ -120,15 +120,16 @@ def entry_kwargs(
     """The keyword arguments an entry step is called with, injection included.
 
     A leaf gets `value` under its own `inject_into` when it asks, and under `key` when its
-    composite was injected into; a composite reads what it is handed itself.
+    composite was injected into, unless the call already gives that keyword (an explicit
+    argument wins); a composite reads what it is handed itself.
     """
     if not step.is_leaf or not (step.inject_last_result or key):
         return kwargs
     kwargs = dict(kwargs)
     if step.inject_last_result:
-        kwargs[step.inject_into] = value
+        kwargs.setdefault(step.inject_into, value)
     if key:
-        kwargs[key] = value
+        kwargs.setdefault(key, value)
     return kwargs
 
 

@@ -77,7 +77,7 @@ class ActionGroup(CompositeAction):
         return list(shared.results)
 
     def __repr__(self) -> str:
-        return (f"ActionGroup(name={self.name!r}, actions={[a.name for a in self._steps()]!r}, "
+        return (f"ActionGroup(name={self.name!r}, actions={self._step_names()!r}, "
                 f"fail_fast={self.fail_fast})")
 
 
