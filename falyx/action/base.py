@@ -118,11 +118,9 @@ class BaseAction:
         """Register `hook` on this step and on every step inside it (DESIGN §2.15).
 
         A step that appears twice, or hook managers shared by several steps, get it once.
-        Raises `ValueError` for an unknown hook type, `TypeError` if `hook` is not callable.
+        Raises `ValueError` for an unknown hook type, `TypeError` if `hook` is not callable
+        (from the first registration, so nothing is registered then).
         """
-        hook_type = HookType(hook_type)
-        if not callable(hook):
-            raise TypeError(f"hook for {hook_type!s} must be callable, got {hook!r}")
         managers = {id(step.hooks): step.hooks for step in self.walk()}
         for manager in managers.values():
             manager.register(hook_type, hook)
