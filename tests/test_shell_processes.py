@@ -8,6 +8,7 @@ import os
 import shlex
 import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,15 @@ pytestmark = [pytest.mark.slow,
 WAIT = 30.0  # seconds before a test gives up waiting for a marker
 #: sh that (maybe) ignores SIGTERM, starts a grandchild, writes "CHILD GRANDCHILD" to $1, waits.
 HOLD = '{trap} sleep 300 & echo "$$ $!" > "$1.tmp"; mv "$1.tmp" "$1"; echo holding; wait'
+
+
+@pytest.fixture(autouse=True)
+def _asyncio_reports_nothing(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """asyncio logs a child reaped behind its back ("Unknown child process") and the like."""
+    caplog.set_level(logging.WARNING, logger="asyncio")
+    yield
+    reports = [r.getMessage() for r in caplog.records if r.name == "asyncio"]
+    assert reports == []
 
 
 def hold_script(ignores_term: bool) -> str:

@@ -140,8 +140,8 @@ class ShellAction(BaseAction):
         return transport.get_returncode(), bytes(streams.stdout), streams.stderr_tail()
 
     async def _wait_for_group(self, pid: int, streams: _Streams, display: str) -> None:
-        try:
-            await streams.exited
+        try:  # shielded: cancelling a task cancels the future it awaits, and `exited` is ours
+            await asyncio.shield(streams.exited)
         except asyncio.CancelledError:
             await shielded(stop_group(pid, streams.exited, self.kill_grace))
             raise
