@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from falyx import ShellAction
-from falyx.action.process_group import has_live_members
+from falyx.action.process_group import Latch, has_live_members
 from falyx.errors import StepTimeoutError
 from falyx.history import ExecutionRegistry
 
@@ -196,3 +196,26 @@ def test_a_group_whose_only_member_is_a_zombie_counts_as_empty() -> None:
     finally:
         proc.wait()
     assert not has_live_members(proc.pid)
+
+
+# -- the latch the exit and end-of-output are signalled with ---------------------------------------
+async def test_a_cancelled_wait_leaves_the_latch_usable_and_a_set_wakes_every_waiter() -> None:
+    latch = Latch()
+    cancelled = asyncio.ensure_future(latch.wait())
+    waiters = [asyncio.ensure_future(latch.wait()) for _ in range(3)]
+    await asyncio.sleep(0)  # every wait is now parked on the latch
+
+    cancelled.cancel()
+    await asyncio.wait([cancelled])
+    latch.set()
+
+    assert await asyncio.gather(*waiters) == [True, True, True]
+    assert cancelled.cancelled() and latch.is_set() and await latch.wait() is True
+
+
+async def test_a_wait_with_a_timeout_says_whether_the_latch_was_set() -> None:
+    latch = Latch()
+
+    assert await latch.wait(0.001) is False
+    asyncio.get_running_loop().call_soon(latch.set)
+    assert await latch.wait(WAIT) is True

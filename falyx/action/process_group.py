@@ -11,14 +11,58 @@ import asyncio
 import logging
 import os
 import signal
-from typing import Any
 
-__all__ = ["has_live_members", "signal_group", "stop_group"]
+__all__ = ["Latch", "has_live_members", "signal_group", "stop_group"]
 
 logger = logging.getLogger("falyx")
 _PROC = "/proc"
 _FIRST_POLL, _MAX_POLL = 0.001, 0.05  # seconds between checks for the group to empty
 _KILL_WAIT = 2.0  # seconds for SIGKILLed members to be gone (they cannot refuse)
+
+
+class Latch:
+    """A one-shot event: once set, stays set. A wait may time out or be cancelled without
+    affecting the latch (unlike awaiting a bare future, which a cancellation cancels), and
+    costs no task and no extra turn of the event loop.
+    """
+
+    __slots__ = ("_is_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._is_set = False
+        self._waiters: list[asyncio.Future[None]] = []
+
+    def set(self) -> None:
+        if not self._is_set:
+            self._is_set = True
+            for waiter in self._waiters:
+                _release(waiter)
+            self._waiters.clear()
+
+    def is_set(self) -> bool:
+        return self._is_set
+
+    async def wait(self, timeout: float | None = None) -> bool:
+        """Wait until set, or `timeout` seconds; returns whether it is set."""
+        if self._is_set:
+            return True
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        self._waiters.append(waiter)
+        timer = None if timeout is None else loop.call_later(timeout, _release, waiter)
+        try:
+            await waiter
+        finally:
+            if timer is not None:
+                timer.cancel()
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+        return self._is_set
+
+
+def _release(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def signal_group(pgid: int, signum: int) -> None:
@@ -62,8 +106,8 @@ def _running_in_group(pgid: int) -> bool:
     return False
 
 
-async def stop_group(pgid: int, exited: asyncio.Future[Any], grace: float) -> None:
-    """Stop group `pgid` whose leader signals `exited` once reaped; no process is left.
+async def stop_group(pgid: int, exited: Latch, grace: float) -> None:
+    """Stop group `pgid`, whose leader sets `exited` once reaped; no process is left.
 
     SIGTERM (and SIGCONT, so a stopped member can act on it) to the group; after `grace`
     seconds, SIGKILL to whatever still runs; then wait for the leader to be reaped and the
@@ -73,13 +117,11 @@ async def stop_group(pgid: int, exited: asyncio.Future[Any], grace: float) -> No
     deadline = loop.time() + grace
     signal_group(pgid, signal.SIGTERM)
     signal_group(pgid, signal.SIGCONT)
-    if not exited.done():
-        await asyncio.wait({exited}, timeout=grace)
-    if exited.done() and await _emptied(pgid, deadline):  # members the leader left behind
+    if await exited.wait(grace) and await _emptied(pgid, deadline):  # and what the leader left
         return
     logger.debug("process group %d outlived its %.1fs grace: SIGKILL", pgid, grace)
     signal_group(pgid, signal.SIGKILL)
-    await exited
+    await exited.wait()
     await _emptied(pgid, loop.time() + _KILL_WAIT)
 
 

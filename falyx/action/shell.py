@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from falyx.action.base import BaseAction, PreviewNode
 from falyx.action.options import RunOptions
-from falyx.action.process_group import has_live_members, stop_group
+from falyx.action.process_group import Latch, has_live_members, stop_group
 from falyx.action.scopes import shielded
 from falyx.action.shell_template import CommandTemplate
 from falyx.context import ExecutionContext
@@ -121,7 +121,7 @@ class ShellAction(BaseAction):
     async def _run_process(self, argv: list[str], display: str) -> tuple[int, bytes, str]:
         """Run argv to the end in its own group; (returncode, stdout, stderr tail)."""
         loop = asyncio.get_running_loop()
-        streams = _Streams(loop)
+        streams = _Streams()
         env = {**os.environ, **self.env} if self.env else None
         spawn = asyncio.ensure_future(loop.subprocess_exec(
             lambda: streams, *argv, stdin=None, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -140,8 +140,8 @@ class ShellAction(BaseAction):
         return transport.get_returncode(), bytes(streams.stdout), streams.stderr_tail()
 
     async def _wait_for_group(self, pid: int, streams: _Streams, display: str) -> None:
-        try:  # shielded: cancelling a task cancels the future it awaits, and `exited` is ours
-            await asyncio.shield(streams.exited)
+        try:
+            await streams.exited.wait()
         except asyncio.CancelledError:
             await shielded(stop_group(pid, streams.exited, self.kill_grace))
             raise
@@ -151,7 +151,7 @@ class ShellAction(BaseAction):
                            extra={"action": self.name, "event": "shell_leftovers"})
             await shielded(stop_group(pid, streams.exited, self.kill_grace))
         # the group is gone: the pipes end now, unless a process that left the group keeps them
-        await asyncio.wait({streams.closed}, timeout=max(self.kill_grace, _MIN_DRAIN))
+        await streams.closed.wait(max(self.kill_grace, _MIN_DRAIN))
 
     async def _abandon(self, spawn: asyncio.Future[Any], streams: _Streams) -> None:
         try:
@@ -199,11 +199,11 @@ class ShellAction(BaseAction):
 class _Streams(asyncio.SubprocessProtocol):
     """Echo the child's stdout/stderr as they come; keep stdout and the tail of stderr."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self) -> None:
         self.stdout = bytearray()
         self.stderr = bytearray()
-        self.exited: asyncio.Future[None] = loop.create_future()
-        self.closed: asyncio.Future[None] = loop.create_future()
+        self.exited = Latch()  # the child has been reaped
+        self.closed = Latch()  # ... and both pipes have ended
         self._echo = {1: _Echo(sys.stdout), 2: _Echo(sys.stderr)}
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
@@ -216,12 +216,10 @@ class _Streams(asyncio.SubprocessProtocol):
         self._echo[fd].write(data)
 
     def process_exited(self) -> None:
-        if not self.exited.done():
-            self.exited.set_result(None)
+        self.exited.set()
 
-    def connection_lost(self, exc: Exception | None) -> None:  # exited, and both pipes ended
-        if not self.closed.done():
-            self.closed.set_result(None)
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed.set()
 
     def stderr_tail(self) -> str:
         lines = self.stderr.decode("utf-8", "replace").splitlines()
