@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shlex
 import signal
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import subprocess_env
+from tests.conftest import ROOT, subprocess_env
 from tests.test_shell_processes import Proc
 
 pytestmark = [pytest.mark.slow,
@@ -177,3 +178,41 @@ def test_a_signal_to_falyx_stops_the_group_rolls_back_and_exits_with_its_code(
     assert err.decode() == f"{line}\n"
     assert (app_file.parent / "undone").exists()  # the shell rollback of the completed step ran
     assert not child.running() and not grandchild.running()
+
+
+# -- the README's "Shell steps" example ---------------------------------------------------------
+def _readme_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## Shell steps")
+    return readme[start:readme.index("\n## ", start + 1)]
+
+
+def _fenced(language: str) -> str:
+    found = re.search(rf"```{language}\n(.*?)```", _readme_section(), re.S)
+    assert found is not None, f"no {language} block in the README's Shell steps section"
+    return found.group(1)
+
+
+def _readme_sessions() -> list[tuple[list[str], list[str]]]:
+    """(command words, output lines) for every `$ python release.py ...` the section shows."""
+    block = _fenced("text")
+    sessions: list[tuple[list[str], list[str]]] = []
+    for line in block.splitlines():
+        if line.startswith("$ python release.py "):
+            sessions.append((shlex.split(line)[3:], []))
+        else:
+            sessions[-1][1].append(line)
+    return sessions
+
+
+def test_the_readme_shell_example_prints_what_the_readme_shows(tmp_path: Path) -> None:
+    code = _fenced("python")
+    script = tmp_path / "release.py"
+    script.write_text(code, encoding="utf-8")
+    sessions = _readme_sessions()
+    assert [words for words, _ in sessions] == [["run", "R", "-y"], ["preview", "R"]]
+
+    for words, shown in sessions:
+        done = run(script, *words)
+        assert done.returncode == 0, done.stderr
+        assert (done.stdout + done.stderr).splitlines() == shown
