@@ -11,20 +11,19 @@ leaves orphans behind (a descendant that leaves the group with `setsid` is out o
 from __future__ import annotations
 
 import asyncio
-import codecs
 import inspect
 import logging
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
-from typing import Any, TextIO
+from typing import Any
 
 from falyx.action.base import BaseAction, PreviewNode
 from falyx.action.options import RunOptions
-from falyx.action.process_group import Latch, has_live_members, stop_group
+from falyx.action.process_group import has_live_members, stop_group
 from falyx.action.scopes import shielded
+from falyx.action.shell_streams import ShellStreams
 from falyx.action.shell_template import CommandTemplate
 from falyx.context import ExecutionContext
 from falyx.errors import InvalidActionError, ShellCommandError
@@ -32,8 +31,6 @@ from falyx.errors import InvalidActionError, ShellCommandError
 __all__ = ["ShellAction"]
 
 logger = logging.getLogger("falyx")
-TAIL_LINES = 20  # lines of stderr kept on ShellCommandError.stderr_tail
-_TAIL_BYTES = 64 * 1024  # stderr kept in memory to find them
 _MIN_DRAIN = 1.0  # seconds to read what is left in the pipes after the group has gone
 
 
@@ -42,8 +39,9 @@ class ShellAction(BaseAction):
 
     `command` is an argv list, or a string split with `shlex.split`; with `shell=True` it is
     one string run by `/bin/sh -c`. `{name}` placeholders are filled from keyword arguments
-    (declared in `params={"name": default}`, `...` meaning required) and `{last_result}`.
-    `cwd` is a path; `env` adds to the environment. A non-zero exit raises
+    (declared in `params={"name": default}`, `...` meaning required) and `{last_result}`;
+    positional arguments and keywords without a placeholder are ignored, as `str.format`
+    ignores them (a rollback receives the arguments of the step it undoes). `cwd` is a path; `env` adds to the environment. A non-zero exit raises
     `ShellCommandError` unless `check=False`. `kill_grace` is the seconds between SIGTERM and
     SIGKILL when the step is stopped. Other options as for every step (`retry`, `timeout`,
     `rollback`, `hooks`, ...). Raises `InvalidActionError` for a command that cannot run.
@@ -121,7 +119,7 @@ class ShellAction(BaseAction):
     async def _run_process(self, argv: list[str], display: str) -> tuple[int, bytes, str]:
         """Run argv to the end in its own group; (returncode, stdout, stderr tail)."""
         loop = asyncio.get_running_loop()
-        streams = _Streams()
+        streams = ShellStreams()
         env = {**os.environ, **self.env} if self.env else None
         spawn = asyncio.ensure_future(loop.subprocess_exec(
             lambda: streams, *argv, stdin=None, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -139,7 +137,7 @@ class ShellAction(BaseAction):
             transport.close()
         return transport.get_returncode(), bytes(streams.stdout), streams.stderr_tail()
 
-    async def _wait_for_group(self, pid: int, streams: _Streams, display: str) -> None:
+    async def _wait_for_group(self, pid: int, streams: ShellStreams, display: str) -> None:
         try:
             await streams.exited.wait()
         except asyncio.CancelledError:
@@ -153,7 +151,7 @@ class ShellAction(BaseAction):
         # the group is gone: the pipes end now, unless a process that left the group keeps them
         await streams.closed.wait(max(self.kill_grace, _MIN_DRAIN))
 
-    async def _abandon(self, spawn: asyncio.Future[Any], streams: _Streams) -> None:
+    async def _abandon(self, spawn: asyncio.Future[Any], streams: ShellStreams) -> None:
         try:
             transport, _ = await spawn
         except Exception:  # it never started: nothing to stop
@@ -194,60 +192,6 @@ class ShellAction(BaseAction):
 
     def __repr__(self) -> str:
         return f"ShellAction(name={self.name!r}, command={self.template.source!r})"
-
-
-class _Streams(asyncio.SubprocessProtocol):
-    """Echo the child's stdout/stderr as they come; keep stdout and the tail of stderr."""
-
-    def __init__(self) -> None:
-        self.stdout = bytearray()
-        self.stderr = bytearray()
-        self.exited = Latch()  # the child has been reaped
-        self.closed = Latch()  # ... and both pipes have ended
-        self._echo = {1: _Echo(sys.stdout), 2: _Echo(sys.stderr)}
-
-    def pipe_data_received(self, fd: int, data: bytes) -> None:
-        if fd == 1:
-            self.stdout += data
-        else:
-            self.stderr += data
-            if len(self.stderr) > 2 * _TAIL_BYTES:
-                del self.stderr[:-_TAIL_BYTES]
-        self._echo[fd].write(data)
-
-    def process_exited(self) -> None:
-        self.exited.set()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed.set()
-
-    def stderr_tail(self) -> str:
-        lines = self.stderr.decode("utf-8", "replace").splitlines()
-        return "\n".join(lines[-TAIL_LINES:])
-
-
-class _Echo:
-    """Bytes to a text stream as they come (to its binary buffer when it has one)."""
-
-    def __init__(self, stream: TextIO | None) -> None:
-        self.stream = stream
-        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
-
-    def write(self, data: bytes) -> None:
-        stream = self.stream
-        if stream is None:
-            return
-        try:
-            buffer = getattr(stream, "buffer", None)
-            stream.flush()  # what Python code printed before comes first
-            if buffer is not None:
-                buffer.write(data)
-                buffer.flush()
-            else:
-                stream.write(self.decoder.decode(data))
-                stream.flush()
-        except (OSError, ValueError):  # a closed or broken stream: keep capturing, stop echoing
-            self.stream = None
 
 
 def _parameter(name: str, default: Any) -> inspect.Parameter:
