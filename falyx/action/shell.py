@@ -16,8 +16,9 @@ import logging
 import os
 import signal
 import subprocess
-from collections.abc import Mapping, Sequence
-from typing import Any
+import sys
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any, TypeVar
 
 from falyx.action.base import BaseAction, PreviewNode
 from falyx.action.options import RunOptions
@@ -31,7 +32,17 @@ from falyx.errors import InvalidActionError, ShellCommandError
 __all__ = ["ShellAction"]
 
 logger = logging.getLogger("falyx")
+T = TypeVar("T")
 _MIN_DRAIN = 1.0  # seconds to read what is left in the pipes after the group has gone
+
+
+if sys.version_info >= (3, 12):  # a task that starts at once saves a turn of the loop
+
+    def _start_task(coro: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        return asyncio.eager_task_factory(asyncio.get_running_loop(), coro)
+
+else:  # pragma: no cover - exercised by the 3.10/3.11 runs of `make test-all`
+    _start_task = asyncio.ensure_future
 
 
 class ShellAction(BaseAction):
@@ -41,10 +52,11 @@ class ShellAction(BaseAction):
     one string run by `/bin/sh -c`. `{name}` placeholders are filled from keyword arguments
     (declared in `params={"name": default}`, `...` meaning required) and `{last_result}`;
     positional arguments and keywords without a placeholder are ignored, as `str.format`
-    ignores them (a rollback receives the arguments of the step it undoes). `cwd` is a path; `env` adds to the environment. A non-zero exit raises
-    `ShellCommandError` unless `check=False`. `kill_grace` is the seconds between SIGTERM and
-    SIGKILL when the step is stopped. Other options as for every step (`retry`, `timeout`,
-    `rollback`, `hooks`, ...). Raises `InvalidActionError` for a command that cannot run.
+    ignores them (a rollback receives the arguments of the step it undoes). `cwd` is a
+    path; `env` adds to the environment. A non-zero exit raises `ShellCommandError` unless
+    `check=False`. `kill_grace` is the seconds between SIGTERM and SIGKILL when the step is
+    stopped. Other options as for every step (`retry`, `timeout`, `rollback`, `hooks`, ...).
+    Raises `InvalidActionError` for a command that cannot run. DESIGN §2.11.
     """
 
     kind = "ShellAction"
@@ -121,7 +133,7 @@ class ShellAction(BaseAction):
         loop = asyncio.get_running_loop()
         streams = ShellStreams()
         env = {**os.environ, **self.env} if self.env else None
-        spawn = asyncio.ensure_future(loop.subprocess_exec(
+        spawn = _start_task(loop.subprocess_exec(
             lambda: streams, *argv, stdin=None, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=self.cwd, env=env, start_new_session=True))
         try:  # shielded: a cancellation during start-up still gets a child to stop
