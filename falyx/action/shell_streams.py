@@ -55,7 +55,7 @@ class _Echo:
 
     def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
-        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.decoder: codecs.IncrementalDecoder | None = None  # for a text-only stream
 
     def write(self, data: bytes) -> None:
         stream = self.stream
@@ -68,6 +68,8 @@ class _Echo:
                 buffer.write(data)
                 buffer.flush()
             else:
+                if self.decoder is None:
+                    self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
                 stream.write(self.decoder.decode(data))
                 stream.flush()
         except (OSError, ValueError):  # a closed or broken stream: keep capturing, stop echoing

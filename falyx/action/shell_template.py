@@ -37,6 +37,7 @@ class CommandTemplate:
     shell: bool
     source: str
     placeholders: tuple[str, ...]
+    static: bool  # no placeholder and no `{{name}}`: the items are the argv as they are
 
     @classmethod
     def parse(cls, step: str, command: str | Sequence[Any], shell: bool) -> CommandTemplate:
@@ -50,8 +51,9 @@ class CommandTemplate:
             _check_unquoted(step, items[0])
         else:
             _check_no_inline_script(step, items)
-        found = (m.group(2) for item in items for m in _TOKEN.finditer(item) if m.group(2))
-        return cls(items, shell, source, tuple(dict.fromkeys(found)))
+        tokens = [m for item in items for m in _TOKEN.finditer(item)]
+        found = dict.fromkeys(m.group(2) for m in tokens if m.group(2))
+        return cls(items, shell, source, tuple(found), static=not tokens)
 
     def fill(self, step: str, values: Mapping[str, Any]) -> tuple[list[str], str]:
         """The argv to run and its one-line display, placeholders filled from `values`.
@@ -59,6 +61,13 @@ class CommandTemplate:
         Raises `UsageError` (exit 2) naming a placeholder that has no value (absent or None)
         or whose value holds a NUL character.
         """
+        filled = list(self.items) if self.static else self._filled(step, values)
+        if self.shell:
+            return [*SHELL, filled[0]], filled[0]
+        return filled, shlex.join(filled)
+
+
+    def _filled(self, step: str, values: Mapping[str, Any]) -> list[str]:
         strings = {name: _value(step, name, values) for name in self.placeholders}
         quote = shlex.quote if self.shell else str
 
@@ -66,10 +75,7 @@ class CommandTemplate:
             literal, name = match.groups()
             return "{" + literal + "}" if literal else quote(strings[name])
 
-        filled = [_TOKEN.sub(replace, item) for item in self.items]
-        if self.shell:
-            return [*SHELL, filled[0]], filled[0]
-        return filled, shlex.join(filled)
+        return [_TOKEN.sub(replace, item) for item in self.items]
 
 
 def _split(step: str, command: Any, shell: bool) -> tuple[tuple[str, ...], str]:
