@@ -130,6 +130,22 @@ def test_json_output_follows_what_the_steps_printed(app_file: Path) -> None:
         "command": "J", "status": "OK", "result": "hello", "duration": 0, "error": None}
 
 
+def test_shell_steps_are_recorded_in_the_sqlite_history_with_their_kind(app_file: Path) -> None:
+    db = app_file.parent / "history.db"
+    assert run(app_file, "--history", str(db), "run", "J").returncode == 0
+    assert run(app_file, "--history", str(db), "run", "F").returncode == 1
+
+    done = run(app_file, "--history", str(db), "history", "--json")
+
+    shell_rows = {row["name"]: row for row in json.loads(done.stdout)
+                  if row["kind"] == "ShellAction"}
+    assert sorted(shell_rows) == ["apply", "greet"]
+    assert shell_rows["greet"]["status"] == "OK" and shell_rows["greet"]["command"] == "J"
+    assert (shell_rows["apply"]["status"], shell_rows["apply"]["error_type"]) == (
+        "ERROR", "ShellCommandError")
+    assert shell_rows["apply"]["error"].endswith("exited with 1: Error: forbidden")
+
+
 def test_a_failing_program_is_one_error_line_and_exit_1(app_file: Path) -> None:
     done = run(app_file, "run", "F")
 
