@@ -79,6 +79,9 @@ def test_placeholders_are_listed_once_in_order_of_appearance() -> None:
     ("bash -euc 'deploy {env}'", False, "pass the script with shell=True"),
     (["/bin/bash", "-e", "-c", "-x", "run {x}"], False, "pass the script with shell=True"),
     (["sh", "-c", 'echo "$1"', "sh", "{msg}"], False, None),  # a positional parameter: safe
+    ("sudo -u app sh -c 'restart {svc}'", False, "pass the script with shell=True"),
+    ("kubectl exec pod -- bash -lc 'kill {pid}'", False, "pass the script with shell=True"),
+    ("kubectl exec pod -- bash -lc 'kill $1' bash {pid}", False, None),
     ("echo '{msg}'", True, "placeholder {msg} is inside single quotes"),
     ('echo "x {msg}"', True, "placeholder {msg} is inside double quotes"),
     ("echo \\{msg}", True, "placeholder {msg} is after a backslash"),

@@ -21,8 +21,9 @@ _KILL_WAIT = 2.0  # seconds for SIGKILLed members to be gone (they cannot refuse
 
 
 class Latch:
-    """A one-shot event: once set, stays set. A wait may time out or be cancelled without
-    affecting the latch (unlike awaiting a bare future, which a cancellation cancels), and
+    """A one-shot event whose waits may time out or be cancelled without affecting it.
+
+    Awaiting a bare future instead would let a cancellation cancel the future itself. A wait
     costs no task and no extra turn of the event loop.
     """
 
@@ -33,6 +34,7 @@ class Latch:
         self._waiters: list[asyncio.Future[None]] = []
 
     def set(self) -> None:
+        """Set it for good and wake every waiter."""
         if not self._is_set:
             self._is_set = True
             for waiter in self._waiters:
@@ -40,6 +42,7 @@ class Latch:
             self._waiters.clear()
 
     def is_set(self) -> bool:
+        """Whether it has been set."""
         return self._is_set
 
     async def wait(self, timeout: float | None = None) -> bool:

@@ -66,7 +66,6 @@ class CommandTemplate:
             return [*SHELL, filled[0]], filled[0]
         return filled, shlex.join(filled)
 
-
     def _filled(self, step: str, values: Mapping[str, Any]) -> list[str]:
         strings = {name: _value(step, name, values) for name in self.placeholders}
         quote = shlex.quote if self.shell else str
@@ -135,18 +134,21 @@ def _check_unquoted(step: str, script: str) -> None:
 def _check_no_inline_script(step: str, items: tuple[str, ...]) -> None:
     """Refuse `sh -c '... {v} ...'` without shell=True: the value would be read as code.
 
+    Also behind a wrapper (`sudo sh -c`, `docker exec app bash -lc`, `kubectl exec -- sh -c`).
     Placeholders after the script (`sh -c 'echo "$1"' sh {v}`) are the script's positional
     parameters, which is safe.
     """
-    if os.path.basename(items[0]) not in _SHELLS:
-        return
-    flags = [i for i, item in enumerate(items) if _COMMAND_FLAG.match(item)]
-    script = next((item for item in items[flags[0] + 1:] if not item.startswith("-")),
-                  "") if flags else ""
-    if any(m.group(2) for m in _TOKEN.finditer(script)):
-        raise InvalidActionError(
-            f"step '{step}': a placeholder in the script of '{items[0]} -c' would be read as "
-            "shell code; pass the script with shell=True, which quotes every value")
+    for at, item in enumerate(items):
+        if os.path.basename(item) not in _SHELLS:
+            continue
+        rest = items[at + 1:]
+        flag = next((i for i, arg in enumerate(rest) if _COMMAND_FLAG.match(arg)), None)
+        script = "" if flag is None else next(
+            (arg for arg in rest[flag + 1:] if not arg.startswith("-")), "")
+        if any(m.group(2) for m in _TOKEN.finditer(script)):
+            raise InvalidActionError(
+                f"step '{step}': a placeholder in the script of '{item} -c' would be read as "
+                "shell code; pass the script with shell=True, which quotes every value")
 
 
 def _argv_item(step: str, item: Any) -> str:
