@@ -6,6 +6,7 @@ here and nowhere else; subclasses only say what running them means (`_run`).
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
 import os
@@ -98,6 +99,23 @@ class BaseAction:
     def accepts_keyword(self, keyword: str) -> bool:
         """Whether the body can receive `keyword` (checked when injection is turned on)."""
         return True
+
+    # -- the parameter protocol (DESIGN §2.1, §2.6) ----------------------------------------
+    def parameters(self) -> list[inspect.Parameter]:
+        """The named parameters this step takes from a call's keyword arguments.
+
+        KEYWORD_ONLY `inspect.Parameter`s with resolved annotations and defaults
+        (`Parameter.empty`: required), without those its stored arguments fill or the
+        `inject_into` keyword. They become the command's CLI options. Default: none.
+
+        Raises:
+            RegistrationError: a composite whose steps declare one name differently.
+        """
+        return []
+
+    def declares(self, name: str) -> bool:
+        """Whether a chain or group hands the call keyword `name` to this step."""
+        return any(p.name == name for p in self.parameters())
 
     def preview(self, options: RunOptions | None = None) -> PreviewNode:
         """The tree of what would run, with the options of a run applied."""

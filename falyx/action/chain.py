@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from typing import Any
 
-from falyx.action.action import _injection_error, to_action
+from falyx.action.action import _injection_error, chain_item
 from falyx.action.base import BaseAction, PreviewNode, UndoEntry, rollback
 from falyx.action.options import RunOptions
+from falyx.action.parameters import merged_parameters, route_kwargs
 from falyx.context import ExecutionContext, SharedContext
 from falyx.errors import EmptyChainError
 
@@ -31,7 +33,8 @@ class ChainedAction(BaseAction):
         **options: Any,
     ) -> None:
         super().__init__(name, **options)
-        self.actions: list[BaseAction] = [to_action(a) for a in actions]
+        self.actions: list[BaseAction] = [
+            chain_item(a, f"chain '{name}'", i) for i, a in enumerate(actions)]
         self.auto_inject = auto_inject
         self.return_list = return_list
         # Which steps get the previous result, decided once: steps are never mutated.
@@ -44,17 +47,29 @@ class ChainedAction(BaseAction):
     def accepts_keyword(self, keyword: str) -> bool:
         return not self.actions or self.actions[0].accepts_keyword(keyword)
 
+    def parameters(self) -> list[inspect.Parameter]:
+        """The union of every step's parameters (a shared name must agree)."""
+        return merged_parameters(f"chain '{self.name}'", self.actions)
+
+    def declares(self, name: str) -> bool:
+        return any(step.declares(name) for step in self.actions)
+
     async def _run(self, ctx: ExecutionContext) -> Any:
         if not self.actions:
             raise EmptyChainError(f"chain '{self.name}' has no steps to run")
         shared = ctx.shared = SharedContext(self.name, "chain")
         undo: list[UndoEntry] = []
         args, kwargs = ctx.args, ctx.kwargs
+        call_kwargs = ctx.kwargs  # each one goes to the steps that declare it (§2.1)
         results = shared.results
         try:
             for step, injects in zip(self.actions, self._injects, strict=True):
                 if results:  # every step after the first: no call args, maybe the last result
                     args, kwargs = (), {step.inject_into: results[-1]} if injects else {}
+                    if call_kwargs:
+                        kwargs = {**route_kwargs(self, step, call_kwargs, False), **kwargs}
+                elif call_kwargs:
+                    kwargs = route_kwargs(self, step, call_kwargs, True)
                 done = await step._execute(args, kwargs)
                 if done.undo:
                     undo.extend(done.undo)
@@ -85,8 +100,12 @@ def chain(
     return_list: bool = False,
     **options: Any,
 ) -> ChainedAction:
-    """A `ChainedAction` from functions, actions or decorated commands."""
-    actions = [to_action(s) for s in steps]
+    """A `ChainedAction` from functions, actions, decorated commands or literal values.
+
+    Raises:
+        TypeError: a step is None or a coroutine object (`b()` passed for `b`).
+    """
+    actions = [chain_item(s, "chain()", i) for i, s in enumerate(steps)]
     name = name or " -> ".join(a.name for a in actions) or "chain"
     return ChainedAction(name, actions, auto_inject=auto_inject, return_list=return_list,
                          **options)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Iterable
 from typing import Any
 
 from falyx.action.action import to_action
 from falyx.action.base import BaseAction, PreviewNode, UndoEntry, rollback
 from falyx.action.options import RunOptions
+from falyx.action.parameters import merged_parameters, route_kwargs
 from falyx.action.scopes import start_tasks, wait_tasks
 from falyx.context import ExecutionContext, SharedContext
 from falyx.errors import ActionGroupError, EmptyGroupError, FalyxError
@@ -33,11 +35,22 @@ class ActionGroup(BaseAction):
     def accepts_keyword(self, keyword: str) -> bool:
         return all(a.accepts_keyword(keyword) for a in self.actions)
 
+    def parameters(self) -> list[inspect.Parameter]:
+        """The union of every member's parameters (a shared name must agree)."""
+        return merged_parameters(f"group '{self.name}'", self.actions)
+
+    def declares(self, name: str) -> bool:
+        return any(member.declares(name) for member in self.actions)
+
     async def _run(self, ctx: ExecutionContext) -> list[tuple[str, Any]]:
         if not self.actions:
             raise EmptyGroupError(f"group '{self.name}' has no members to run")
         shared = ctx.shared = SharedContext(self.name, "group")
-        tasks = start_tasks(m._execute(ctx.args, dict(ctx.kwargs)) for m in self.actions)
+        # every member gets the positional args, and the keywords it declares (§2.1)
+        kwargs = ctx.kwargs
+        tasks = start_tasks(
+            m._execute(ctx.args, route_kwargs(self, m, kwargs, True) if kwargs else {})
+            for m in self.actions)
         try:
             await wait_tasks(tasks, self.fail_fast)
         except BaseException as exc:  # cancelled from outside: undo the members that finished
