@@ -8,6 +8,7 @@ At run time a chain or group hands each keyword only to the steps that declare i
 from __future__ import annotations
 
 import inspect
+import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any
@@ -38,10 +39,7 @@ def function_parameters(
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
         return [], False
-    try:
-        hints = typing.get_type_hints(fn, include_extras=True)
-    except Exception:  # annotations that cannot be resolved here: keep them as written
-        hints = {}
+    hints = _type_hints(fn)
     params = list(signature.parameters.values())
     positional = [p for p in params if p.kind in _POSITIONAL_KINDS]
     filled = {p.name for p in positional[max(0, len(positional) - len(stored_args)):]} \
@@ -53,6 +51,33 @@ def function_parameters(
         and p.name != inject_into
     ]
     return out, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """`typing.get_type_hints`, one annotation at a time when some cannot be resolved (those
+    stay strings; `falyx.signature` reports them if they would become CLI options)."""
+    try:
+        return typing.get_type_hints(fn, include_extras=True)
+    except Exception:
+        pass
+    namespace = getattr(inspect.unwrap(fn), "__globals__", None)
+    if namespace is None:
+        return {}
+    hints = {}
+    for name, annotation in getattr(fn, "__annotations__", {}).items():
+        probe = types.FunctionType(_PROBE, namespace)  # resolves names where fn would
+        probe.__annotations__ = {name: annotation}
+        try:
+            hints.update(typing.get_type_hints(probe, include_extras=True))
+        except Exception:
+            continue
+    return hints
+
+
+def _probe() -> None: ...
+
+
+_PROBE = _probe.__code__
 
 
 def merged_parameters(owner: str, steps: Iterable[BaseAction]) -> list[inspect.Parameter]:
