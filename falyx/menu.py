@@ -37,8 +37,9 @@ HISTORY_ROWS = 50
 _TERMINATED = SIGNAL_EXIT[signal.SIGTERM]
 # Words that also reach the built-ins, unless a command claims them as an alias or name.
 _BUILTIN_WORDS = {"HELP": "H", "HISTORY": "Y", "EXIT": "X", "QUIT": "X"}
-_HINT = ("Type a key (any case) to run its command, ?KEY to preview it without running; "
-         "Tab completes. X, Ctrl-D or Ctrl-C at the prompt exits.")
+_HINT = ("Type a key (any case) to run its command, with its options after it (B --jobs 8; "
+         "B --help lists them); ?KEY to preview it without running; Tab completes. X, Ctrl-D "
+         "or Ctrl-C at the prompt exits.")
 
 
 async def run_menu(

@@ -18,12 +18,17 @@ from typing import Annotated, Any
 
 from falyx.errors import RegistrationError
 
-__all__ = ["RESERVED_OPTIONS", "check_cli_parameters", "cli_annotation", "option_names"]
+__all__ = [
+    "RESERVED_OPTIONS", "RUN_OPTION_NAMES", "check_cli_parameters", "cli_annotation",
+    "option_names",
+]
 
+#: The run options every command's subcommand takes (§2.6), long names first.
+RUN_OPTION_NAMES = ("--skip-confirm", "--confirm", "--summary", "--retries", "--retry-delay",
+                    "--retry-backoff", "--json", "-y")
 #: Options of `run` and of the program itself; a command's parameter may not take them.
 RESERVED_OPTIONS = frozenset({
-    "-y", "--skip-confirm", "--confirm", "--summary", "--retries", "--retry-delay",
-    "--retry-backoff", "--json",                                   # run options (§2.6)
+    *RUN_OPTION_NAMES,
     "--menu", "-n", "--never-prompt", "-v", "--verbose", "--log-format", "--history",
     "--version", "--executor", "-h", "--help",                      # global options
     "--install-completion", "--show-completion",                    # Typer's completion

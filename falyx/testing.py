@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING
 
 from typer.testing import CliRunner
 
+from falyx.cli.core import compile_app
+from falyx.errors import RegistrationError
+
 if TYPE_CHECKING:
     from falyx.app import Falyx
 
@@ -51,6 +54,10 @@ def run_cli(
     `env` sets (or with `None`, removes) environment variables for the call. The `falyx`
     logger's handlers are restored afterwards, so runs do not leak into each other.
     """
+    try:
+        compile_app(app)  # as `app()` does: a parameter Typer refuses is one error line
+    except RegistrationError as exc:
+        return CliResult(exc.exit_code, "", f"Error: {exc}\n", f"Error: {exc}\n", exc)
     logger = logging.getLogger("falyx")
     saved = (list(logger.handlers), logger.level, logger.propagate)
     try:

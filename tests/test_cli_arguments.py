@@ -239,3 +239,23 @@ def test_an_option_for_a_command_that_takes_none_exits_2() -> None:
         result = run_cli(app, argv)
         assert result.exit_code == 2
         assert "No such option: --env" in result.stderr
+
+
+@pytest.mark.parametrize("annotation", ["dict", "int | str"])
+def test_a_parameter_typer_cannot_convert_is_one_error_line_naming_it(
+    annotation: str, capsys
+) -> None:
+    namespace: dict[str, Any] = {}
+    exec(f"def sync(limits: {annotation} = 1) -> None: ...", namespace)
+    app = Falyx("T", program="t")
+    app.add_command("S", "Sync", namespace["sync"], name="sync")
+
+    with pytest.raises(SystemExit) as exit_info:
+        app(["--version"])
+    result = run_cli(app, ["sync"])
+
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and result.exit_code == 1
+    for text in (err, result.stderr):
+        (line,) = text.splitlines()
+        assert line.startswith("Error: command 'S': parameter 'limits' cannot be a command-line")

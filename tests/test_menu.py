@@ -290,3 +290,16 @@ async def test_without_the_cli_a_key_takes_no_words(tagged, capsys) -> None:
     assert await handle_entry(app, Session(), "t v1") is None
     assert "T: this menu takes no options after a key" in capsys.readouterr().err
     assert calls == []
+
+
+def test_prompt_completes_a_commands_options_after_its_key(tagged) -> None:
+    app, _ = tagged
+    completer = menu_prompt(app, output=DummyOutput(), history=InMemoryHistory()).completer
+
+    def complete(text: str) -> list[str]:
+        return [c.text for c in completer.get_completions(Document(text), CompleteEvent())]
+
+    assert complete("t --f") == ["--force"]
+    assert complete("?t v1 --c") == ["--count", "--confirm"]
+    assert complete("t --re") == ["--retries", "--retry-delay", "--retry-backoff"]
+    assert complete("nope --f") == []

@@ -21,7 +21,7 @@ import typer.main
 import typer.models
 
 from falyx.cli import jobs
-from falyx.errors import FalyxError, UsageError
+from falyx.errors import FalyxError, RegistrationError, UsageError
 from falyx.runner import RunRequest, Session, execute
 from falyx.signature import cli_annotation
 
@@ -295,9 +295,44 @@ def build_typer(app: Falyx) -> typer.Typer:
     return t
 
 
+def compile_app(app: Falyx) -> Any:
+    """The Click command Typer compiles from `app.typer`.
+
+    Raises:
+        RegistrationError: a parameter Typer cannot turn into an option (`dict`, a Union...),
+            naming the command and the parameter.
+    """
+    try:
+        return typer.main.get_command(app.typer)
+    except Exception as exc:
+        _name_unsupported_parameter(app, exc)
+        raise
+
+
+def _name_unsupported_parameter(app: Falyx, error: Exception) -> None:
+    """Compile each parameter alone to find the one Typer refused (only after a failure)."""
+    for command in app.commands.values():
+        for param in command.parameters():
+            alone = typer.Typer()
+            alone.command()(_make_callback(lambda **_: None, [_option_parameter(param)], "p", ""))
+            try:
+                typer.main.get_command(alone)
+            except Exception as exc:
+                raise RegistrationError(
+                    f"command {command.key!r}: parameter '{param.name}' cannot be a command-line "
+                    f"option ({type(exc).__name__}: {exc}); change its annotation, or fill it "
+                    "with the step's kwargs=") from error
+
+
 async def run_argv(app: Falyx, argv: list[str]) -> int:
     """Parse `argv` with the Typer app, then run what it asked for in this loop."""
-    command = typer.main.get_command(app.typer)
+    try:
+        command = compile_app(app)
+    except RegistrationError as exc:
+        from falyx.render import render_error
+
+        render_error(f"Error: {exc}")
+        return exc.exit_code
     with jobs.collecting() as sink:
         try:
             command.main(args=list(argv), prog_name=app.prog_name, standalone_mode=True)
