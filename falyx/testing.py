@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from typer.testing import CliRunner
 
-from falyx.cli.core import compile_app
+from falyx.cli.options import compile_app
 from falyx.errors import RegistrationError
 
 if TYPE_CHECKING:

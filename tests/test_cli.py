@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 from typing import Annotated, Optional
@@ -640,3 +641,44 @@ def test_usage_line_shows_the_program_as_typed_and_history_keeps_the_stem(tmp_pa
     assert "Usage: tools.py [OPTIONS] COMMAND" in help_.stdout
     assert ran.returncode == 0, ran.stderr
     assert (state / "falyx" / "tools.db").is_file()  # the history file keeps the stem
+
+
+def complete(app: Falyx, line: str) -> list[str]:
+    """What bash completion offers for the last word of `line` (as Click's protocol runs it)."""
+    words = line.split(" ")
+    env = {"_TOOLS_COMPLETE": "complete_bash", "COMP_WORDS": line,
+           "COMP_CWORD": str(len(words) - 1)}
+    result = run_cli(app, [], env=env)
+    assert result.exit_code == 0, result.output
+    return result.stdout.split()
+
+
+def test_shell_completion_offers_keys_for_preview_and_tags_for_run_all(app: Falyx) -> None:
+    assert complete(app, "tools preview ") == ["B", "P", "SHIP", "R", "F", "L"]
+    assert complete(app, "tools preview s") == ["ship"]  # keys are case-insensitive
+    assert complete(app, "tools run s") == ["ship"]
+    assert complete(app, "tools run S") == ["SHIP"]
+    assert complete(app, "tools run-all -t ") == ["ci"]
+    assert complete(app, "tools run-all --tag c") == ["ci"]
+
+
+def test_shell_completion_offers_a_commands_options_after_run_key(app: Falyx) -> None:
+    assert complete(app, "tools run b --t") == ["--target"]
+    assert complete(app, "tools run P --") == [
+        "--channel", "--force", "--no-force", "--label", "--skip-confirm", "--confirm",
+        "--summary", "--retries", "--retry-delay", "--retry-backoff", "--json", "--help"]
+
+
+class Mode(str, enum.Enum):
+    SAFE = "safe"
+    FAST = "fast"
+
+
+def test_shell_completion_offers_enum_values_after_run_key_option() -> None:
+    app = Falyx("T", program="tools")
+
+    def sync(mode: Mode = Mode.SAFE) -> None: ...
+
+    app.add_command("S", "Sync", sync, name="sync")
+    assert complete(app, "tools run s --mode ") == ["safe", "fast"]
+    assert complete(app, "tools sync --mode f") == ["fast"]

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from falyx import Falyx, chain
-from falyx.cli.core import literal
+from falyx.cli.options import literal
 from falyx.menu import handle_entry
 from falyx.runner import RunRequest, Session, execute
 from falyx.testing import run_cli

@@ -102,14 +102,11 @@ class BaseAction:
 
     # -- the parameter protocol (DESIGN §2.1, §2.6) ----------------------------------------
     def parameters(self) -> list[inspect.Parameter]:
-        """The named parameters this step takes from a call's keyword arguments.
+        """The named parameters this step takes from a call's keywords (its CLI options).
 
-        KEYWORD_ONLY `inspect.Parameter`s with resolved annotations and defaults
-        (`Parameter.empty`: required), without those its stored arguments fill or the
-        `inject_into` keyword. They become the command's CLI options. Default: none.
-
-        Raises:
-            RegistrationError: a composite whose steps declare one name differently.
+        KEYWORD_ONLY, annotations resolved, defaults kept (`Parameter.empty`: required);
+        none its stored arguments fill, nor `inject_into`. Default: none. Raises
+        `RegistrationError` for a composite whose steps declare one name differently.
         """
         return []
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from falyx.cli import jobs
-from falyx.cli.core import complete_keys, literal, parse_command, run_job
+from falyx.cli.core import complete_keys, line_parser, parse_command, run_job
+from falyx.cli.options import literal
 from falyx.runner import Session
 
 if TYPE_CHECKING:
@@ -76,7 +77,6 @@ def _menu(app: "Falyx", session: Session, ctx: typer.Context) -> None:
             render_error("Error: --menu needs a terminal; run a command instead (see --help)")
             return 2
         jobs.start(app, session)
-        from falyx.cli.core import line_parser
         from falyx.menu import run_menu
 
         return await run_menu(app, session, parse=line_parser(ctx))

@@ -1,131 +1,46 @@
 """The headless CLI: a Typer app compiled from the registry (`build_typer`), and `run_argv`.
 
 One argument model (DESIGN §2.6): each command's Typer subcommand parses and converts its
-arguments, and every other path (`run KEY`, `run-all`, the menu's `KEY --opt v` line) goes
-through that same subcommand with `parse_command`, so a function receives the same values
-whichever way it was called.
+arguments, and every other path goes through that same subcommand — `run` is a group whose
+subcommands are those, keyed; `run-all` and the menu's `KEY --opt v` line use
+`parse_command` — so a function receives the same values whichever way it was called.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from copy import copy
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 import typer.core
-import typer.main
-import typer.models
 
 from falyx.cli import jobs
+from falyx.cli.options import (
+    RETRY_OVERRIDES,
+    RUN_KEYS,
+    compile_app,
+    context_parameter,
+    literal,
+    make_callback,
+    option_parameter,
+    run_parameters,
+)
 from falyx.errors import FalyxError, RegistrationError, UsageError
 from falyx.runner import RunRequest, Session, execute
-from falyx.signature import cli_annotation
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
     from falyx.command import Command
 
-__all__ = ["build_typer", "line_parser", "literal", "parse_command", "run_argv", "run_job"]
+__all__ = ["build_typer", "complete_keys", "line_parser", "parse_command", "run_argv", "run_job"]
 
-PANEL = "Run options"
-
-RUN_OPTIONS: list[tuple[str, Any, Any]] = [
-    ("falyx_skip_confirm", bool, typer.Option(
-        "-y", "--skip-confirm", help="Run without asking for confirmation.",
-        rich_help_panel=PANEL)),
-    ("falyx_confirm", bool, typer.Option(
-        "--confirm", help="Ask for confirmation even if the command does not.",
-        rich_help_panel=PANEL)),
-    ("falyx_summary", bool, typer.Option(
-        "--summary", help="Print a table of every step after the run.", rich_help_panel=PANEL)),
-    ("falyx_retries", Optional[int], typer.Option(
-        "--retries", min=0, help="Override the number of retries.", rich_help_panel=PANEL)),
-    ("falyx_retry_delay", Optional[float], typer.Option(
-        "--retry-delay", min=0.0, help="Override the first retry delay (seconds).",
-        rich_help_panel=PANEL)),
-    ("falyx_retry_backoff", Optional[float], typer.Option(
-        "--retry-backoff", min=0.0, help="Override the backoff multiplier.",
-        rich_help_panel=PANEL)),
-    ("falyx_json", bool, typer.Option(
-        "--json", help="Print one JSON result object on stdout.", rich_help_panel=PANEL)),
-]
-RUN_KEYS = [name for name, _, _ in RUN_OPTIONS]
-_OVERRIDES = {"falyx_retries": "max_retries", "falyx_retry_delay": "delay",
-              "falyx_retry_backoff": "backoff"}
 # Keys in the context tree's shared `meta`. _OUTER: run options given outside the command's
 # subcommand (`run -y KEY`, `run-all --json`). _PARSE_ONLY: set while `parse_command` runs a
 # subcommand, which then hands its request back instead of running it.
 _OUTER = "falyx.outer_run_options"
 _PARSE_ONLY = "falyx.parse_only"
-# A `[` with the backslashes before it; group 2 is set when rich would read a tag there.
-_BRACKET = re.compile(r"(\\*)\[(?=([a-z#/@][^[]*?\])?)")
-
-def literal(text: str) -> str:
-    """`text` escaped so Typer's rich help shows it as written (`[beta]` stays `[beta]`).
-
-    rich's rule (`rich.markup.escape`) for what would be a tag, plus a backslash before a
-    `\\[` that is not one (rich would drop it). rich itself is not imported here: a quiet
-    headless run must not load it.
-    """
-    return _BRACKET.sub(_escape_bracket, text)
-
-
-def _escape_bracket(match: re.Match[str]) -> str:
-    backslashes, tag = match[1], match[2]
-    if tag is not None:
-        return f"{backslashes}{backslashes}\\["
-    return f"{backslashes}\\[" if backslashes else "["
-
-
-def _run_parameters() -> list[inspect.Parameter]:
-    return [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, opt],
-                          default=None if kind is not bool else False)
-        for name, kind, opt in RUN_OPTIONS
-    ]
-
-
-def _context_parameter() -> inspect.Parameter:
-    return inspect.Parameter("falyx_ctx", inspect.Parameter.KEYWORD_ONLY,
-                             annotation=typer.Context)
-
-
-def _option_parameter(param: inspect.Parameter) -> inspect.Parameter:
-    """A step's parameter as Typer should read it: a type, and user help shown literally."""
-    annotation, default = cli_annotation(param), param.default
-    if hasattr(annotation, "__metadata__"):  # Annotated[T, typer.Option(help=...), ...]
-        metadata = tuple(_literal_info(m) for m in annotation.__metadata__)
-        annotation = Annotated[(annotation.__origin__, *metadata)]  # type: ignore[valid-type]
-    default = _literal_info(default)
-    return param.replace(annotation=annotation, default=default)
-
-
-def _literal_info(info: Any) -> Any:
-    """A copy of a `typer.Option`/`typer.Argument` whose help is shown literally."""
-    if not isinstance(info, typer.models.ParameterInfo) or not info.help:
-        return info
-    info = copy(info)
-    info.help = literal(info.help)
-    return info
-
-
-def _make_callback(fn: Callable[..., Any], params: list[inspect.Parameter], name: str, doc: str):
-    """A function Typer can read: `fn(**values)` behind the given signature."""
-
-    def callback(**values: Any) -> Any:
-        return fn(**values)
-
-    callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    callback.__annotations__ = {p.name: p.annotation for p in params}
-    callback.__name__ = name.replace("-", "_")
-    callback.__doc__ = doc
-    return callback
-
-
 def _request(command: Command, values: dict[str, Any], outer: Mapping[str, Any]) -> RunRequest:
     """Split converted values into the command's own arguments and the run options.
 
@@ -139,7 +54,8 @@ def _request(command: Command, values: dict[str, Any], outer: Mapping[str, Any])
         command, values,
         skip_confirm=bool(run["falyx_skip_confirm"]), force_confirm=bool(run["falyx_confirm"]),
         summary=bool(run["falyx_summary"]), json=bool(run["falyx_json"]),
-        overrides={field: run[key] for key, field in _OVERRIDES.items() if run[key] is not None},
+        overrides={field: run[key] for key, field in RETRY_OVERRIDES.items()
+                   if run[key] is not None},
     )
 
 
@@ -209,8 +125,8 @@ def line_parser(
 
 
 def _add_command(t: typer.Typer, app: Falyx, command: Command) -> None:
-    params = [_context_parameter(), *map(_option_parameter, command.parameters()),
-              *_run_parameters()]
+    params = [context_parameter(), *map(option_parameter, command.parameters()),
+              *run_parameters()]
 
     def invoke(**values: Any) -> RunRequest | None:
         ctx: typer.Context = values.pop("falyx_ctx")
@@ -223,14 +139,16 @@ def _add_command(t: typer.Typer, app: Falyx, command: Command) -> None:
     doc = literal(command.help_text or command.description)
     t.command(name=command.cli_name, hidden=command.hidden, help=doc,
               short_help=literal(command.description))(
-        _make_callback(invoke, params, command.cli_name or command.key, doc))
+        make_callback(invoke, params, command.cli_name or command.key, doc))
 
 
 def complete_keys(app: Falyx) -> Callable[[str], list[str]]:
-    """Shell completion of command keys and aliases (any case)."""
+    """Shell completion of command keys and aliases, in lower case after a lower-case start."""
 
     def complete(incomplete: str) -> list[str]:
-        return [k for k in _keys(app) if k.lower().startswith(incomplete.lower())]
+        lower = incomplete.islower()
+        return [k.lower() if lower else k for k in _keys(app)
+                if k.lower().startswith(incomplete.lower())]
 
     return complete
 
@@ -248,6 +166,14 @@ def _run_group_class(app: Falyx) -> type[typer.core.TyperGroup]:
     class RunGroup(typer.core.TyperGroup):
         def list_commands(self, ctx: typer.Context) -> list[str]:
             return _keys(app)
+
+        def shell_complete(self, ctx: typer.Context, incomplete: str) -> list[Any]:
+            if not (incomplete[:1].isalpha() and incomplete.islower()):
+                return super().shell_complete(ctx, incomplete)
+            items = super().shell_complete(ctx, incomplete.upper())  # keys are upper case
+            for item in items:
+                item.value = item.value.lower()
+            return items
 
         def get_command(self, ctx: typer.Context, name: str) -> Any:
             try:
@@ -275,8 +201,8 @@ def _add_run(t: typer.Typer, app: Falyx) -> None:
     doc = "Run a command by key or alias (any case): run KEY [ARGS]"
     run = typer.Typer(cls=_run_group_class(app), invoke_without_command=True,
                       subcommand_metavar="KEY [ARGS]...", rich_markup_mode="rich")
-    params = [_context_parameter(), *_run_parameters()]
-    run.callback(help=doc)(_make_callback(invoke, params, "run", doc))
+    params = [context_parameter(), *run_parameters()]
+    run.callback(help=doc)(make_callback(invoke, params, "run", doc))
     t.add_typer(run, name="run")
 
 
@@ -293,35 +219,6 @@ def build_typer(app: Falyx) -> typer.Typer:
     _add_run(t, app)
     builtins_cli.add_builtins(t, app)
     return t
-
-
-def compile_app(app: Falyx) -> Any:
-    """The Click command Typer compiles from `app.typer`.
-
-    Raises:
-        RegistrationError: a parameter Typer cannot turn into an option (`dict`, a Union...),
-            naming the command and the parameter.
-    """
-    try:
-        return typer.main.get_command(app.typer)
-    except Exception as exc:
-        _name_unsupported_parameter(app, exc)
-        raise
-
-
-def _name_unsupported_parameter(app: Falyx, error: Exception) -> None:
-    """Compile each parameter alone to find the one Typer refused (only after a failure)."""
-    for command in app.commands.values():
-        for param in command.parameters():
-            alone = typer.Typer()
-            alone.command()(_make_callback(lambda **_: None, [_option_parameter(param)], "p", ""))
-            try:
-                typer.main.get_command(alone)
-            except Exception as exc:
-                raise RegistrationError(
-                    f"command {command.key!r}: parameter '{param.name}' cannot be a command-line "
-                    f"option ({type(exc).__name__}: {exc}); change its annotation, or fill it "
-                    "with the step's kwargs=") from error
 
 
 async def run_argv(app: Falyx, argv: list[str]) -> int:
