@@ -122,7 +122,12 @@ class Command(BaseAction):
         node.children.append(self.action.preview(options))
         return node
 
-    def confirmation_text(self, kwargs: Mapping[str, Any] | None = None) -> str:
+    @property
+    def confirmation_text(self) -> str:
+        """The question asked before running, without arguments (see `confirmation_for`)."""
+        return self.confirmation_for()
+
+    def confirmation_for(self, kwargs: Mapping[str, Any] | None = None) -> str:
         """The question asked before running, with the arguments it will run with.
 
         E.g. ``Confirm execution of D — Deploy (calls `deploy` with env='prod')``; the

@@ -107,7 +107,7 @@ async def _confirm(command: Command, session: Session, kwargs: Mapping[str, Any]
     try:
         if command.preview_before_confirm:
             render.render_preview(command.preview(kwargs=kwargs), console)
-        if await confirm(command.confirmation_text(kwargs), never_prompt=session.never_prompt,
+        if await confirm(command.confirmation_for(kwargs), never_prompt=session.never_prompt,
                          hint=f"command '{command.key}'"):
             return None
     except FalyxError as exc:

@@ -613,9 +613,9 @@ def test_confirmation_text_names_the_function_and_its_arguments() -> None:
     app.add_command("D", "Deploy", lambda env="x": None, name="deploy")
     command = app.get("D")
 
-    assert command.confirmation_text({"env": "prod"}) == (
+    assert command.confirmation_for({"env": "prod"}) == (
         "Confirm execution of D — Deploy (calls `<lambda>` with env='prod') ")
-    assert command.confirmation_text() == "Confirm execution of D — Deploy (calls `<lambda>`) "
+    assert command.confirmation_text == "Confirm execution of D — Deploy (calls `<lambda>`) "
 
 
 def test_usage_line_shows_the_program_as_typed_and_history_keeps_the_stem(tmp_path) -> None:

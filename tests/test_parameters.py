@@ -120,13 +120,6 @@ def test_option_metadata_does_not_make_a_conflict() -> None:
 
 
 # -- routing -------------------------------------------------------------------------------------
-def recorder(seen: list[tuple[str, tuple, dict]], name: str, signature: str):
-    namespace: dict[str, Any] = {}
-    exec(f"def {name}{signature}:\n    seen.append(({name!r}, args, kwargs))", {"seen": seen},
-         namespace)
-    return namespace[name]
-
-
 async def test_chain_gives_each_step_the_keywords_it_declares() -> None:
     calls: list[Any] = []
 
