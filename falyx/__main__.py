@@ -30,6 +30,7 @@ def load_app(path: str) -> Falyx:
         _fail(f"{path} defines {len(apps)} Falyx apps at top level; expected exactly one")
     app = apps[0]
     app.program = file.stem
+    app.prog_name = app.prog_name or f"falyx {path}"  # usage lines: `falyx app.py run ...`
     return app
 
 

@@ -103,17 +103,41 @@ _BAR_STYLE = {
 
 
 def _key_completer(app: Falyx) -> Any:
-    """Completes keys and aliases (any case), showing each one's description."""
-    from prompt_toolkit.completion import WordCompleter
+    """Completes keys and aliases (any case) with their descriptions, then that command's
+    options (`b --j` -> `b --jobs`)."""
+    from prompt_toolkit.completion import Completer, WordCompleter
 
     from falyx.app import BUILTIN_KEYS
+    from falyx.errors import FalyxError
 
     meta: dict[str, str] = {}
     for command in app.visible_commands():
         for name in (command.key, *command.aliases):
             meta[name] = command.description
     meta.update(BUILTIN_KEYS)
-    return WordCompleter(list(meta), ignore_case=True, meta_dict=meta)
+    keys = WordCompleter(list(meta), ignore_case=True, meta_dict=meta)
+
+    class MenuCompleter(Completer):
+        def get_completions(self, document: Any, event: Any) -> Any:
+            words = document.text_before_cursor.split()
+            if len(words) < 2 and not document.text_before_cursor[-1:].isspace():
+                yield from keys.get_completions(document, event)
+                return
+            try:
+                command = app.get(words[0].lstrip("?")) if words else None
+            except FalyxError:
+                return
+            if command is not None:
+                options = WordCompleter(_option_words(command), WORD=True)
+                yield from options.get_completions(document, event)
+
+    return MenuCompleter()
+
+
+def _option_words(command: Any) -> list[str]:
+    from falyx.signature import RUN_OPTION_NAMES, option_names
+
+    return [*(n for p in command.parameters() for n in option_names(p)), *RUN_OPTION_NAMES]
 
 
 def _toolbar(bar: BottomBar) -> Any:

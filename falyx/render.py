@@ -1,4 +1,8 @@
-"""Everything falyx draws with rich: preview trees, tables, spinners, error lines."""
+"""Everything falyx draws with rich: preview trees, tables, spinners, error lines.
+
+User text (titles, descriptions, names, results) is drawn as `Text`, never read as markup;
+only a command's `style=` is rich's to interpret.
+"""
 
 from __future__ import annotations
 
@@ -60,7 +64,7 @@ def spinner(message: str, enabled: bool = True) -> Iterator[None]:
     """A spinner on stderr while the body runs, only on a colour terminal."""
     console = make_console()
     show = enabled and console.is_terminal and not console.no_color
-    with console.status(message) if show else nullcontext():
+    with console.status(Text(message)) if show else nullcontext():
         yield
 
 
@@ -91,8 +95,8 @@ def render_summary(records: Iterable[ExecutionContext], console: Console | None 
     for column in ("Name", "Kind", "Duration", "Attempts", "Status", "Result / Exception"):
         table.add_column(column)
     for ctx in records:
-        table.add_row(ctx.name, ctx.kind, f"{ctx.duration or 0:.3f}s", str(ctx.attempts),
-                      STATUS_TEXT.get(ctx.status, ctx.status), _outcome(ctx))
+        table.add_row(Text(ctx.name), ctx.kind, f"{ctx.duration or 0:.3f}s", str(ctx.attempts),
+                      STATUS_TEXT.get(ctx.status, ctx.status), Text(_outcome(ctx)))
     (console or make_console()).print(table)
 
 
@@ -106,9 +110,9 @@ def render_history_table(rows: Iterable[Any], console: Console | None = None) ->
         table.add_column(column, justify="right" if column in ("Index", "Duration") else "left")
     for row in rows:
         outcome = _outcome(row)
-        table.add_row(str(row.index), row.name, _clock(row.start), _clock(row.end),
+        table.add_row(str(row.index), Text(row.name), _clock(row.start), _clock(row.end),
                       f"{row.duration or 0:.3f}s", STATUS_TEXT.get(row.status, row.status),
-                      outcome)
+                      Text(str(outcome)))
     (console or make_console()).print(table)
 
 
@@ -144,7 +148,7 @@ def render_commands(app: Falyx, console: Console | None = None, tag: str | None 
     from falyx.app import BUILTIN_KEYS
 
     groups = _by_tag(app.visible_commands(), tag)
-    table = Table(title=app.title, show_header=False, box=None, expand=False, padding=(0, 2))
+    table = Table(title=Text(app.title), show_header=False, box=None, expand=False, padding=(0, 2))
     table.add_column("Command")
     table.add_column("CLI name")
     for name in sorted(groups, key=lambda t: (t != "", t)):

@@ -81,7 +81,7 @@ async def execute(app: Falyx, request: RunRequest, session: Session) -> int:
     """
     command = request.command
     if (command.confirm or request.force_confirm) and not request.skip_confirm:
-        code = await _confirm(command, session)
+        code = await _confirm(command, session, request.kwargs)
         if code is not None:
             return code
     ctx, options = app.prepare(command, (), request.kwargs, overrides=request.overrides)
@@ -99,15 +99,15 @@ async def execute(app: Falyx, request: RunRequest, session: Session) -> int:
     return code
 
 
-async def _confirm(command: Command, session: Session) -> int | None:
-    """Preview and ask; None to go on, else the exit code to stop with."""
+async def _confirm(command: Command, session: Session, kwargs: Mapping[str, Any]) -> int | None:
+    """Preview and ask, showing the arguments; None to go on, else the exit code to stop with."""
     from falyx import render
 
     console = render.make_console()
     try:
         if command.preview_before_confirm:
-            render.render_preview(command.preview(), console)
-        if await confirm(command.confirmation_text, never_prompt=session.never_prompt,
+            render.render_preview(command.preview(kwargs=kwargs), console)
+        if await confirm(command.confirmation_for(kwargs), never_prompt=session.never_prompt,
                          hint=f"command '{command.key}'"):
             return None
     except FalyxError as exc:
@@ -164,7 +164,7 @@ def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Sess
     elif not quiet_success:
         command = request.command
         console.print(f"✅ {command.key} — {command.description}: "
-                      f"{render.format_value(ctx.result)}")
+                      f"{render.format_value(ctx.result)}", markup=False)
 
 
 def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:

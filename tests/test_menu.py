@@ -219,3 +219,87 @@ async def test_handle_entry_ignores_blank_lines_and_refuses_to_preview_builtins(
     assert "'H' is the built-in Help" in err
     assert "type a command key after '?'" in err
     assert await handle_entry(demo.app, Session(), "x") == 0
+
+
+# -- `KEY --opt v` lines ---------------------------------------------------------------------
+def parser_for(app: Falyx):
+    """The CLI's line parser, as `--menu` hands it to the menu."""
+    import typer.main
+
+    from falyx.cli import line_parser
+
+    return line_parser(typer.main.get_command(app.typer).make_context(app.program, []))
+
+
+@pytest.fixture
+def tagged() -> tuple[Falyx, list[object]]:
+    calls: list[object] = []
+    app = Falyx("Tags", program="tags")
+
+    @app.command(key="T")
+    def tag(name: str, force: bool = False, count: int = 1) -> None:
+        """Tag a release."""
+        calls.append((name, force, count))
+
+    return app, calls
+
+
+async def test_words_after_a_key_are_parsed_by_the_commands_cli(tagged, capsys) -> None:
+    app, calls = tagged
+    parse = parser_for(app)
+
+    assert await handle_entry(app, Session(), "t 'v2 rc' --force --count 3", parse) is None
+    assert await handle_entry(app, Session(), "?t v3", parse) is None
+
+    assert calls == [("v2 rc", True, 3)]  # shlex keeps the quoted words together
+    assert "⚑ Arguments: name='v3', force=False, count=1" in capsys.readouterr().err
+
+
+async def test_bad_words_after_a_key_print_one_error_line_and_run_nothing(
+    tagged, capsys
+) -> None:
+    app, calls = tagged
+    parse = parser_for(app)
+
+    for line in ("t", "t v1 --count x", "t v1 --bogus", "t 'v1", "h extra", "?x"):
+        assert await handle_entry(app, Session(), line, parse) is None
+    err = capsys.readouterr().err.splitlines()
+
+    assert calls == []
+    assert err == [
+        "Error: T: Missing argument 'name'.",
+        "Error: T: Invalid value for '--count': 'x' is not a valid int.",
+        "Error: T: No such option: --bogus",
+        "Error: No closing quotation",
+        "Error: H takes only -t TAG, got 'extra'",
+        "Error: 'X' is the built-in Exit; only commands have a preview",
+    ]
+
+
+async def test_key_help_prints_the_commands_help_and_stays_in_the_menu(tagged, capsys) -> None:
+    app, calls = tagged
+
+    assert await handle_entry(app, Session(), "t --help", parser_for(app)) is None
+    assert "Tag a release." in capsys.readouterr().out
+    assert calls == []
+
+
+async def test_without_the_cli_a_key_takes_no_words(tagged, capsys) -> None:
+    app, calls = tagged
+
+    assert await handle_entry(app, Session(), "t v1") is None
+    assert "T: this menu takes no options after a key" in capsys.readouterr().err
+    assert calls == []
+
+
+def test_prompt_completes_a_commands_options_after_its_key(tagged) -> None:
+    app, _ = tagged
+    completer = menu_prompt(app, output=DummyOutput(), history=InMemoryHistory()).completer
+
+    def complete(text: str) -> list[str]:
+        return [c.text for c in completer.get_completions(Document(text), CompleteEvent())]
+
+    assert complete("t --f") == ["--force"]
+    assert complete("?t v1 --c") == ["--count", "--confirm"]
+    assert complete("t --re") == ["--retries", "--retry-delay", "--retry-backoff"]
+    assert complete("nope --f") == []

@@ -6,6 +6,7 @@ here and nowhere else; subclasses only say what running them means (`_run`).
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
 import os
@@ -124,6 +125,20 @@ class BaseAction:
         managers = {id(step.hooks): step.hooks for step in self.walk()}
         for manager in managers.values():
             manager.register(hook_type, hook)
+
+    # -- the parameter protocol (DESIGN §2.1, §2.6) ----------------------------------------
+    def parameters(self) -> list[inspect.Parameter]:
+        """The named parameters this step takes from a call's keywords (its CLI options).
+
+        KEYWORD_ONLY, annotations resolved, defaults kept (`Parameter.empty`: required);
+        none its stored arguments fill, nor `inject_into`. Default: none. Raises
+        `RegistrationError` for a composite whose steps declare one name differently.
+        """
+        return []
+
+    def declares(self, name: str) -> bool:
+        """Whether a chain or group hands the call keyword `name` to this step."""
+        return any(p.name == name for p in self.parameters())
 
     def preview(self, options: RunOptions | None = None) -> PreviewNode:
         """The tree of what would run, with the options of a run applied."""

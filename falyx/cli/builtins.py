@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from falyx.cli import jobs
-from falyx.runner import RunRequest, Session
+from falyx.cli.core import complete_keys, line_parser, parse_command, run_job
+from falyx.cli.options import literal
+from falyx.runner import Session
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
@@ -35,7 +37,7 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
             typer.echo(f"{app.program} {app.version or __version__}")
             raise typer.Exit()
 
-    @t.callback(invoke_without_command=True, help=app.title)
+    @t.callback(invoke_without_command=True, help=literal(app.title))
     def main(
         ctx: typer.Context,
         menu: Annotated[bool, typer.Option("--menu", help="Open the interactive menu.")] = False,
@@ -59,13 +61,13 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
         from falyx.prompts import has_terminal
 
         if menu or has_terminal():
-            _menu(app, ctx.obj)
+            _menu(app, ctx.obj, ctx)
             return
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
 
 
-def _menu(app: "Falyx", session: Session) -> None:
+def _menu(app: "Falyx", session: Session, ctx: typer.Context) -> None:
     async def job() -> int:
         from falyx.prompts import has_terminal
 
@@ -77,7 +79,7 @@ def _menu(app: "Falyx", session: Session) -> None:
         jobs.start(app, session)
         from falyx.menu import run_menu
 
-        return await run_menu(app, session)
+        return await run_menu(app, session, parse=line_parser(ctx))
 
     jobs.dispatch(job)
 
@@ -85,8 +87,13 @@ def _menu(app: "Falyx", session: Session) -> None:
 def add_builtins(t: typer.Typer, app: "Falyx") -> None:
     """`preview`, `help`, `run-all` and `history`."""
 
+    def complete_tags(incomplete: str) -> list[str]:
+        tags = dict.fromkeys(tag for c in app.visible_commands() for tag in c.tags)
+        return [tag for tag in tags if tag.startswith(incomplete)]
+
     @t.command("preview", help="Show the tree of what a command would run; run nothing.")
-    def preview(key: Annotated[str, typer.Argument(metavar="KEY")]) -> None:
+    def preview(key: Annotated[str, typer.Argument(
+            metavar="KEY", autocompletion=complete_keys(app))]) -> None:
         from falyx.render import render_preview
 
         render_preview(jobs.lookup(app, key).preview())
@@ -107,7 +114,8 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
     @t.command("run-all", help="Run every command with a tag, concurrently.")
     def run_all(
         ctx: typer.Context,
-        tag: Annotated[str, typer.Option("-t", "--tag", help="Tag to run.")],
+        tag: Annotated[str, typer.Option("-t", "--tag", help="Tag to run.",
+                                         autocompletion=complete_tags)],
         skip_confirm: Annotated[bool, typer.Option("-y", "--skip-confirm")] = False,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
@@ -115,16 +123,15 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         if not commands:
             jobs.fail(f"no command has the tag '{tag}'", 2)
         session = jobs.session_of(ctx)
+        # Each command's defaults, converted by its own subcommand as `run KEY` would.
+        outer = {"falyx_skip_confirm": skip_confirm, "falyx_json": as_json}
+        runs = [run_job(app, session, *parse_command(ctx.parent, c, [], outer))
+                for c in commands]
 
         async def job() -> int:
             import asyncio
 
-            from falyx.runner import execute
-
-            jobs.start(app, session)
-            requests = [RunRequest(c, skip_confirm=skip_confirm, json=as_json) for c in commands]
-            codes = await asyncio.gather(*(execute(app, r, session) for r in requests))
-            return max(codes)
+            return max(await asyncio.gather(*(run() for run in runs)))
 
         jobs.dispatch(job)
 

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from falyx.app import Falyx
     from falyx.command import Command
 
-__all__ = ["Job", "collecting", "dispatch", "fail", "lookup", "session_of", "start"]
+__all__ = [
+    "Job", "collecting", "dispatch", "fail", "lookup", "session_of", "start", "usage_error",
+]
 
 Job = Callable[[], Awaitable[int]]
 _SINK: contextvars.ContextVar[list[Job] | None] = contextvars.ContextVar("falyx_sink", default=None)
@@ -62,6 +64,19 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
     render_error(f"Error: {message}")
     raise typer.Exit(code)
+
+
+def usage_error(exc: typer.TyperException) -> None:
+    """Print a usage error (a bad option, a missing argument, ...) as one line on stderr:
+    `Error: Missing option '--tag'. Try 'tools.py run T -h' for help.`"""
+    from falyx.render import render_error
+
+    message = exc.format_message().strip()
+    message = f"Error: {message}" + ("" if message.endswith((".", "!", "?")) else ".")
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.help_option_names:
+        message += f" Try '{ctx.command_path} {ctx.help_option_names[0]}' for help."
+    render_error(message)
 
 
 def lookup(app: Falyx, key: str) -> Command:
