@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from falyx.history_row import result_from_repr
+
 __all__ = ["MIGRATIONS", "immediate", "migrate", "use_wal"]
 
 
@@ -22,8 +24,27 @@ def _migrate_1(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE INDEX history_{column} ON history ({column})")
 
 
+def _migrate_2(conn: sqlite3.Connection) -> None:
+    """Results as JSON values (`result_format` json | repr) and an index for `--kind`.
+
+    Version 1 stored every result as a repr; those that are the repr of JSON data (strings,
+    numbers, lists, dicts, ...) become JSON values, the others stay reprs.
+    """
+    conn.execute("ALTER TABLE history ADD COLUMN result_format TEXT")
+    conn.execute("CREATE INDEX history_kind ON history (kind COLLATE NOCASE)")
+    last = 0
+    while True:  # in batches: a 100,000-row file must not be read into memory at once
+        rows = conn.execute("SELECT id, result FROM history WHERE id > ? AND result IS NOT NULL "
+                            "ORDER BY id LIMIT 1000", (last,)).fetchall()
+        if not rows:
+            return
+        conn.executemany("UPDATE history SET result = ?, result_format = ? WHERE id = ?",
+                         [(*result_from_repr(text), row_id) for row_id, text in rows])
+        last = rows[-1][0]
+
+
 #: Forward migrations: entry i brings the schema from version i to version i + 1.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_1, _migrate_2]
 
 
 def migrate(conn: sqlite3.Connection, timeout: float) -> None:
