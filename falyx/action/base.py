@@ -180,6 +180,8 @@ class BaseAction:
                 _CURRENT.reset(token)
                 if options.registry is not None:
                     options.registry.record(ctx)
+                    if ctx.parent is None and options.registry.writing:
+                        await options.registry.drain()  # the run is persisted when it returns
         if ctx.status != OK:
             raise ctx.exception  # type: ignore[misc]
         if self.rollback is not None:
