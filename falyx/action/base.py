@@ -208,9 +208,10 @@ class BaseAction:
                         )
                     raise
                 if number > 1:
-                    logger.info("[%s] Retry succeeded on attempt %d.", self.name, number,
-                                extra={"action": self.name, "event": "retry_succeeded",
-                                       "attempt": number})
+                    logger.warning("[%s] Recovered on attempt %d/%d", self.name, number,
+                                   policy.max_retries + 1,
+                                   extra={"action": self.name, "event": "retry_succeeded",
+                                          "attempt": number})
                 return result
         raise AssertionError("unreachable: tenacity returns or re-raises")  # pragma: no cover
 
