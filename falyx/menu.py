@@ -81,6 +81,8 @@ async def handle_entry(app: Falyx, session: Session, entry: str) -> int | None:
             render.render_error(f"Error: '{target}' is the built-in {BUILTIN_KEYS[target]}; "
                                 "only commands have a preview")
             return None
+        if target == "Y":
+            return await _show_history(app)
         return _builtin(app, target)
     if preview_only:
         render.render_preview(target.preview())
@@ -114,11 +116,15 @@ def _builtin(app: Falyx, key: str) -> int | None:
     if key == "H":
         render.render_commands(app)
         render.make_console().print(_help_text(app), markup=False, highlight=False)
-    else:
-        from falyx.history_view import history_source
-
-        render.render_history_table(history_source(app).query(limit=HISTORY_ROWS))
     return None
+
+
+async def _show_history(app: Falyx) -> None:
+    """`Y`: the newest records, read off the loop (a locked file never freezes the menu)."""
+    from falyx import render
+    from falyx.history_view import read_history
+
+    render.render_history_table(await read_history(app, lambda s: s.query(limit=HISTORY_ROWS)))
 
 
 def _help_text(app: Falyx) -> str:
