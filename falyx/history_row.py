@@ -28,6 +28,7 @@ TRACEBACK_CHARS = 20_000  # the end of a traceback is the useful part; keep that
 JSON_KEYS = ("index", "run_id", "parent", "command", "name", "kind", "start", "end", "duration",
              "status", "attempts", "result", "result_format", "error_type", "error", "traceback")
 JSON, REPR = "json", "repr"
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)  # one, not one per call
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +98,7 @@ def _iso(epoch: float | None) -> str | None:
 def encode_result(value: Any) -> tuple[str, str]:
     """`(text, "json")` for JSON data that fits `RESULT_CHARS`, else `(bounded repr, "repr")`."""
     try:
-        text = (json.dumps(value, ensure_ascii=False, allow_nan=False)
-                if _json_budget(value, RESULT_CHARS) is not None else None)
+        text = _ENCODER.encode(value) if _json_budget(value, RESULT_CHARS) is not None else None
     except (TypeError, ValueError, RecursionError):  # e.g. an int of over 4,300 digits
         text = None
     if text is not None and len(text) <= RESULT_CHARS:

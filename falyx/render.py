@@ -123,13 +123,15 @@ def render_history_table(rows: Iterable[Any], console: Console | None = None) ->
     """
     table = Table(title="📊 Execution History", expand=False)
     for column in ("Index", "Run", "Kind", "Name", "Start", "End", "Duration", "Status",
-                   "Result / Exception"):
-        table.add_column(column, justify="right" if column in ("Index", "Duration") else "left")
+                   "Result / Exception"):  # only free text wraps: measuring is the cost here
+        table.add_column(column, justify="right" if column in ("Index", "Duration") else "left",
+                         no_wrap=column not in ("Name", "Result / Exception"))
     today = datetime.now().strftime("%Y-%m-%d")
     for row in rows:
-        table.add_row(str(row.index), row.run_id[:RUN_ID_CHARS], row.kind, Text(row.name),
-                      _clock(row.start, today), _clock(row.end, today),
-                      f"{row.duration or 0:.3f}s", _status(row), Text(_outcome(row)))
+        table.add_row(*map(Text, (
+            str(row.index), row.run_id[:RUN_ID_CHARS], row.kind, row.name,
+            _clock(row.start, today), _clock(row.end, today), f"{row.duration or 0:.3f}s",
+            _status(row), _outcome(row))))
     (console or make_console()).print(table)
 
 
