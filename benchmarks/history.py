@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from falyx.context import ExecutionContext
+from falyx.history import ExecutionRegistry
 from falyx.store import SQLiteHistoryStore
 from falyx.store_schema import MIGRATIONS
 
@@ -102,6 +103,15 @@ def main() -> None:
         store_times = timed(lambda: store.write_run(next(sample)), REPEATS)
         rows.append(("persist one 100-step run (median)", ms(store_times),
                      f"bare sqlite3: {ms(floor_times)}"))
+
+        def through_writer() -> None:  # what a run pays: record, hand-off to the thread, wait
+            registry = ExecutionRegistry(store=store)
+            for ctx in next(sample):
+                registry.record(ctx)
+            registry.flush()
+
+        rows.append(("same, via the registry's writer thread", ms(timed(through_writer, REPEATS)),
+                     "record() -> written, median"))
         store.close()
 
         def one_invocation() -> None:  # what a CLI process pays: open, check, write, close
@@ -129,6 +139,10 @@ def main() -> None:
             ("query(status='error', limit=50)", lambda: big.query(status="error")),
             ("query(name='step_7', limit=50)", lambda: big.query(name="step_7")),
             ("query(command='DEPLOY', limit=50)", lambda: big.query(command="DEPLOY")),
+            ("query(kind='rollback', limit=50)  [none]", lambda: big.query(kind="rollback")),
+            ("query(since=1h ago, limit=50)", lambda: big.query(since=time.time() - 3600)),
+            ("query(since=future, limit=50)  [none]", lambda: big.query(since=time.time() + 9e9)),
+            ("run_ids('run0000')  [prefix]", lambda: big.run_ids("run0000")),
             ("last()", big.last),
             ("run_tree(run_id)  [100 rows]", lambda: big.run_tree("run00000500")),
             ("count()", big.count),
