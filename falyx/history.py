@@ -179,7 +179,6 @@ class _Writer:
                 last.result()
 
 
-
 _WRITER = _Writer()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_WRITER._reset)

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from falyx.app import Falyx
     from falyx.runner import Session
 
-__all__ = ["HistoryQuery", "MemoryHistory", "history_source", "parse_since", "read_history",
-           "show_history"]
+__all__ = ["HistoryQuery", "MemoryHistory", "history_source", "parse_since", "show_history",
+           "use_history"]
 
 _T = TypeVar("_T")
 _AGE = re.compile(r"(\d+(?:\.\d+)?)([smhdw])", re.IGNORECASE)
@@ -126,13 +126,14 @@ def history_source(app: Falyx) -> SQLiteHistoryStore | MemoryHistory:
     return store if isinstance(store, SQLiteHistoryStore) and store.enabled else MemoryHistory(app)
 
 
-async def read_history(app: Falyx, read: Callable[[Any], _T]) -> _T:
-    """`read(source)` once the runs recorded so far are written; off the loop for a file."""
+async def use_history(app: Falyx, work: Callable[[Any], _T]) -> _T:
+    """`work(source)` once the runs recorded so far are written; in a worker thread for the
+    SQLite file (a file locked by another process never blocks the loop)."""
     await app.registry.drain()
     source = history_source(app)
     if isinstance(source, MemoryHistory):
-        return read(source)
-    return await asyncio.to_thread(read, source)
+        return work(source)
+    return await asyncio.to_thread(work, source)
 
 
 async def show_history(app: Falyx, query: HistoryQuery, session: Session) -> int:
@@ -145,14 +146,14 @@ async def show_history(app: Falyx, query: HistoryQuery, session: Session) -> int
     if query.result_index is not None or query.last_result:
         return await _show_one(app, query, console)
     if query.run:
-        ids = await read_history(app, lambda s: s.run_ids(query.run))
+        ids = await use_history(app, lambda s: s.run_ids(query.run))
         if len(ids) != 1:
             what = "no run" if not ids else "more than one run"
             render.render_error(f"Error: {what} with an id starting '{query.run}'", console)
             return 2
-        rows = await read_history(app, lambda s: s.run_tree(ids[0]))
+        rows = await use_history(app, lambda s: s.run_tree(ids[0]))
     else:
-        rows = await read_history(app, lambda s: s.query(
+        rows = await use_history(app, lambda s: s.query(
             status=query.status, name=query.name, command=query.command, limit=query.limit,
             kind=query.kind, since=query.since))
     if query.json:
@@ -178,7 +179,7 @@ async def _clear(app: Falyx, query: HistoryQuery, session: Session, console: Any
     if not ok:
         console.print("Cancelled.")
         return 1
-    await read_history(app, lambda s: s.clear())
+    await use_history(app, lambda s: s.clear())
     app.registry.clear()
     console.print("History cleared.")
     return 0
@@ -190,7 +191,7 @@ async def _show_one(app: Falyx, query: HistoryQuery, console: Any) -> int:
     from falyx import render
 
     index = query.result_index
-    row = await read_history(app, lambda s: s.get(index) if index is not None
+    row = await use_history(app, lambda s: s.get(index) if index is not None
                              else s.last(query.command))
     if row is None:
         if index is not None:

@@ -122,9 +122,9 @@ def _builtin(app: Falyx, key: str) -> int | None:
 async def _show_history(app: Falyx) -> None:
     """`Y`: the newest records, read off the loop (a locked file never freezes the menu)."""
     from falyx import render
-    from falyx.history_view import read_history
+    from falyx.history_view import use_history
 
-    render.render_history_table(await read_history(app, lambda s: s.query(limit=HISTORY_ROWS)))
+    render.render_history_table(await use_history(app, lambda s: s.query(limit=HISTORY_ROWS)))
 
 
 def _help_text(app: Falyx) -> str:

@@ -22,6 +22,7 @@ from falyx.action import Action, ActionGroup, ChainedAction
 from falyx.action.options import RunOptions, using_options
 from falyx.context import ExecutionContext
 from falyx.history import ExecutionRegistry
+from falyx.runner import RunRequest, Session, execute
 from falyx.store import SQLiteHistoryStore
 from tests.conftest import ROOT, subprocess_env
 
@@ -96,12 +97,14 @@ async def test_a_store_locked_by_another_process_never_blocks_the_loop(db, locke
             ticks += 1
 
     ticker = asyncio.create_task(tick())
-    try:
-        result = await app.run_key("G")
+    try:  # the CLI's own path: spinner (on a terminal), signals, outcome
+        code = await execute(app, RunRequest(app.get("G"), skip_confirm=True), Session())
     finally:
         ticker.cancel()
-    assert result == [("lint", "clean"), ("types", "typed")]
-    assert locker.releasing.exists()  # run_key returned once the lock was let go: written
+    top = app.registry.latest()
+    assert code == 0 and top is not None
+    assert top.result == [("lint", "clean"), ("types", "typed")]
+    assert locker.releasing.exists()  # the run ended once the lock was let go: written
     # ~40 ticks while the write waited 2 s on the lock; a blocked loop would allow ~1.
     assert ticks >= 10, ticks
     stored = [r.name for r in app.registry.store.query(command="G")]
@@ -156,6 +159,7 @@ WRITE_AND_EXIT = """
 import sys
 from falyx.context import ExecutionContext
 from falyx.history import ExecutionRegistry
+from falyx.runner import RunRequest, Session, execute
 from falyx.store import SQLiteHistoryStore
 
 registry = ExecutionRegistry(store=SQLiteHistoryStore(sys.argv[1], "bare"))
