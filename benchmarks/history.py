@@ -150,6 +150,7 @@ def main() -> None:
             rows.append((f"{label} on {ROWS:,} rows", ms(timed(call, 200)), "median of 200"))
         assert len(big.query(limit=50)) == 50
 
+        rows.append(migration_row(folder / "v1.db"))
         big.close()  # checkpoints the WAL into the file
         size = os.path.getsize(big.path)
         with closing(sqlite3.connect(big.path)) as conn:
@@ -158,6 +159,26 @@ def main() -> None:
                      f"{size / 2**20:.1f} MiB for {stored:,} rows"))
         rows.extend(cli_rows(big.path, folder))
     _print_table(rows)
+
+
+def migration_row(path: Path) -> tuple[str, str, str]:
+    """Opening a 100,000-row file of schema 1 (results as reprs) migrates it."""
+    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        MIGRATIONS[0](conn)
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+        with conn:
+            conn.execute("BEGIN")
+            conn.executemany(
+                "INSERT INTO history (run_id, program, name, kind, status, result) "
+                "VALUES ('r', 'bench', 'step', 'Action', 'OK', ?)",
+                ((repr({"step": i, "rows": [1, 2, 3]}),) for i in range(ROWS)))
+    started = time.perf_counter()
+    with SQLiteHistoryStore(path, "bench", max_rows=ROWS) as store:
+        assert store.count() == ROWS and store.query(limit=1)[0].result_format == "json"
+    return ("open a 100,000-row schema-1 file (migrates)",
+            f"{(time.perf_counter() - started) * 1000:.0f} ms", "schema change + kind index")
 
 
 def cli_rows(db: Path, state: Path, runs: int = 11) -> list[tuple[str, str, str]]:

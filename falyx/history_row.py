@@ -9,9 +9,11 @@ Nothing is stored (`result_format` None) when the step failed or `record_result`
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import math
 import reprlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -73,6 +75,16 @@ class HistoryRow:
             clip(ctx.traceback, TRACEBACK_CHARS, keep_end=True) if failed else None,
         )
 
+    @classmethod
+    def read(cls, values: Sequence[Any]) -> HistoryRow:
+        """A row from the file. A schema-1 result (a repr; `result_format` NULL) reads as the
+        JSON value it is the repr of, where it is one, else as that repr."""
+        row = cls(*values)
+        if row.result is None or row.result_format is not None:
+            return row
+        result, result_format = result_from_repr(row.result)
+        return dataclasses.replace(row, result=result, result_format=result_format)
+
     @property
     def value(self) -> Any:
         """The result as a Python value when stored as JSON, else its repr text (or None)."""
@@ -107,7 +119,7 @@ def encode_result(value: Any) -> tuple[str, str]:
 
 
 def result_from_repr(text: str) -> tuple[str, str]:
-    """A result stored as a repr (schema 1), as JSON when it is the repr of JSON data."""
+    """A result stored as a repr (schema 1): JSON when it is the repr of JSON data."""
     try:
         value = ast.literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):

@@ -212,7 +212,7 @@ class SQLiteHistoryStore:
         self.close()
 
     def _select(self, sql: str, params: Sequence[Any]) -> list[HistoryRow]:
-        return [HistoryRow(*row) for row in self._fetch(sql, params)]
+        return [HistoryRow.read(row) for row in self._fetch(sql, params)]
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         if not self._ready and not self.path.exists():

@@ -7,8 +7,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from falyx.history_row import result_from_repr
-
 __all__ = ["MIGRATIONS", "immediate", "migrate", "use_wal"]
 
 
@@ -27,20 +25,12 @@ def _migrate_1(conn: sqlite3.Connection) -> None:
 def _migrate_2(conn: sqlite3.Connection) -> None:
     """Results as JSON values (`result_format` json | repr) and an index for `--kind`.
 
-    Version 1 stored every result as a repr; those that are the repr of JSON data (strings,
-    numbers, lists, dicts, ...) become JSON values, the others stay reprs.
+    Instant on a large file: the rows of version 1 keep their reprs with `result_format`
+    NULL, and are read as JSON values where the repr is that of JSON data
+    (`falyx.history_row.HistoryRow.read`).
     """
     conn.execute("ALTER TABLE history ADD COLUMN result_format TEXT")
     conn.execute("CREATE INDEX history_kind ON history (kind COLLATE NOCASE)")
-    last = 0
-    while True:  # in batches: a 100,000-row file must not be read into memory at once
-        rows = conn.execute("SELECT id, result FROM history WHERE id > ? AND result IS NOT NULL "
-                            "ORDER BY id LIMIT 1000", (last,)).fetchall()
-        if not rows:
-            return
-        conn.executemany("UPDATE history SET result = ?, result_format = ? WHERE id = ?",
-                         [(*result_from_repr(text), row_id) for row_id, text in rows])
-        last = rows[-1][0]
 
 
 #: Forward migrations: entry i brings the schema from version i to version i + 1.

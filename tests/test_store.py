@@ -438,9 +438,12 @@ def test_version_1_results_become_json_values_where_they_are_json_data(db) -> No
         (value, fmt) for _, value, fmt in V1_RESULTS]
     assert (rows[-1].result, rows[-1].result_format) == (None, None)
     assert _version(db) == LATEST
+    with closing(sqlite3.connect(db)) as conn:  # the file is not rewritten: read as JSON
+        assert conn.execute("SELECT result, result_format FROM history ORDER BY id "
+                            "LIMIT 1").fetchone() == ("'two'", None)
 
 
-def test_migrating_a_large_file_converts_every_row(db) -> None:
+def test_every_row_of_a_large_version_1_file_reads_as_json(db) -> None:
     _file_at_version(db, 1)
     _insert_v1_rows(db, [repr(f"r{i}") for i in range(2_500)])  # more than one batch
     with SQLiteHistoryStore(db, "app") as store:
