@@ -156,11 +156,19 @@ class _Writer:
         done: Future[None] = Future()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="falyx-history-writer",
-                                                daemon=True)
-                self._thread.start()
-            self._jobs.put((job, done))
-            self._last = done
+                thread = threading.Thread(target=self._work, name="falyx-history-writer",
+                                          daemon=True)
+                try:
+                    thread.start()
+                except RuntimeError:  # the interpreter is shutting down: no new threads
+                    thread = None
+                self._thread = thread
+            if self._thread is not None:
+                self._jobs.put((job, done))
+                self._last = done
+                return done
+        job()  # no thread to hand it to: write here and now
+        done.set_result(None)
         return done
 
     def _work(self) -> None:

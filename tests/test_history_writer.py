@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from falyx import Falyx
+from falyx import history as history_module
 from falyx.action import Action, ActionGroup, ChainedAction
 from falyx.action.options import RunOptions, using_options
 from falyx.context import ExecutionContext
@@ -248,3 +249,16 @@ def test_run_count_counts_command_runs_not_steps() -> None:
     assert app.registry.run_count == 3 and len(app.registry) == 12
     app.registry.clear()
     assert app.registry.run_count == 3  # commands run this session, whatever was cleared
+
+
+def test_when_no_thread_can_start_the_write_happens_at_once(monkeypatch) -> None:
+    """As at interpreter shutdown (Python 3.12+ refuses new threads then)."""
+
+    def refuse(self: threading.Thread) -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    writer = history_module._Writer()
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    written: list[str] = []
+    done = writer.submit(lambda: written.append("run"))
+    assert done.done() and written == ["run"]
