@@ -91,6 +91,8 @@ async def handle_entry(
             return None
         target = _resolve(app, words[0])
         if isinstance(target, str):  # a built-in
+            if target == "Y" and not preview_only and len(words) == 1:
+                return await _show_history(app)
             return _builtin(app, target, preview_only, words[1:])
         parsed = (parse or _no_arguments)(target, words[1:])
     except (UsageError, ValueError) as exc:  # ValueError: shlex, e.g. an unclosed quote
@@ -146,10 +148,6 @@ def _builtin(app: Falyx, key: str, preview_only: bool, words: list[str]) -> int 
     if key == "H":
         render.render_commands(app)
         render.make_console().print(_help_text(app), markup=False, highlight=False)
-    else:
-        from falyx.history_view import history_source
-
-        render.render_history_table(history_source(app).query(limit=HISTORY_ROWS))
     return None
 
 
@@ -160,6 +158,14 @@ def _help_tag(words: list[str]) -> str:
     if len(words) == 1 and words[0].startswith("--tag="):
         return words[0].removeprefix("--tag=")
     raise UsageError(f"H takes only -t TAG, got {' '.join(words)!r}")
+
+
+async def _show_history(app: Falyx) -> None:
+    """`Y`: the newest records, read off the loop (a locked file never freezes the menu)."""
+    from falyx import render
+    from falyx.history_view import use_history
+
+    render.render_history_table(await use_history(app, lambda s: s.query(limit=HISTORY_ROWS)))
 
 
 def _help_text(app: Falyx) -> str:

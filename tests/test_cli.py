@@ -505,7 +505,7 @@ def test_retry_log_lines_have_the_documented_text_and_levels() -> None:
         "INFO     [flaky] Retrying (1/3) in 0.0s due to 'Random failure!'...",
         "WARNING  [flaky] Retry attempt 1/3 failed due to 'Random failure!'.",
         "INFO     [flaky] Retrying (2/3) in 0.0s due to 'Random failure!'...",
-        "INFO     [flaky] Retry succeeded on attempt 3.",
+        "WARNING  [flaky] Recovered on attempt 3/4",
     ]
 
 
@@ -515,9 +515,10 @@ def test_default_log_level_shows_warnings_only() -> None:
     result = run_cli(app, ["run", "K"])
 
     assert result.exit_code == 0, result.output
-    assert len(result.stderr.splitlines()) == 1
-    assert result.stderr.rstrip().endswith(
-        "WARNING  [flaky] Retry attempt 1/3 failed due to 'Random failure!'.")
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("WARNING  [flaky] Retry attempt 1/3 failed due to 'Random failure!'.")
+    assert lines[1].endswith("WARNING  [flaky] Recovered on attempt 3/4")
 
 
 def _assert_json_log(stderr: str) -> list[dict]:
@@ -540,7 +541,7 @@ def test_log_format_json_prints_one_json_object_per_line() -> None:
     records = _assert_json_log(result.stderr)
     assert [(r["level"], r["event"], r["attempt"]) for r in records] == [
         ("INFO", "retry", 1), ("WARNING", "retry_failed", 2), ("INFO", "retry", 2),
-        ("INFO", "retry_succeeded", 3)]
+        ("WARNING", "retry_succeeded", 3)]
     assert records[1]["message"] == "[flaky] Retry attempt 1/3 failed due to 'Random failure!'."
     assert records[0]["message"] == "[flaky] Retrying (1/3) in 0.0s due to 'Random failure!'..."
 
@@ -551,9 +552,10 @@ def test_log_format_json_from_the_environment() -> None:
     result = run_cli(app, ["run", "K"], env={"FALYX_LOG_FORMAT": "json"})
 
     assert result.exit_code == 0, result.output
-    (record,) = _assert_json_log(result.stderr)
-    assert record["level"] == "WARNING"
-    assert record["message"] == "[flaky] Retry attempt 1/3 failed due to 'Random failure!'."
+    failed, recovered = _assert_json_log(result.stderr)
+    assert failed["level"] == recovered["level"] == "WARNING"
+    assert failed["message"] == "[flaky] Retry attempt 1/3 failed due to 'Random failure!'."
+    assert recovered["message"] == "[flaky] Recovered on attempt 3/4"
 
 
 def test_json_logs_and_json_outcome_keep_to_their_own_streams() -> None:

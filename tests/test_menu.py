@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 
 import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
-from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from falyx import Falyx
 from falyx.menu import handle_entry, run_menu
-from falyx.prompts import menu_prompt, prompt_history_path
+from falyx.prompts import menu_prompt
 from falyx.runner import Session
 
 CTRL_C, CTRL_D, CTRL_V = "\x03", "\x04", "\x16"
@@ -100,7 +98,7 @@ async def test_history_shows_the_table_of_runs(demo: Demo, capsys) -> None:
     err = capsys.readouterr().err
     assert "Execution History" in err
     assert "do_r" in err
-    assert "'R done'" in err
+    assert '"R done"' in err  # the stored JSON value
 
 
 async def test_words_reach_the_builtins_too(demo: Demo, capsys) -> None:
@@ -181,32 +179,6 @@ def test_prompt_completes_keys_and_aliases_ignoring_case(demo: Demo) -> None:
     assert complete("g") == {"GO": "Run it"}
     assert complete("?r") == {"R": "Run it"}
     assert set(complete("")) == {"R", "GO", "C", "F", "H", "Y", "X"}
-
-
-async def test_prompt_history_is_kept_per_program_in_the_state_dir(
-    demo: Demo, tmp_path: Path
-) -> None:
-    assert await type_into_menu(demo.app, "r\rx\r") == 0
-    path = prompt_history_path("menu-test")
-    assert path == tmp_path / "state" / "falyx" / "menu-test.prompt_history"
-    assert "+r\n" in path.read_text()
-    assert os.stat(path).st_mode & 0o077 == 0
-    assert isinstance(menu_prompt(demo.app, output=DummyOutput()).history, FileHistory)
-
-
-def test_prompt_history_falls_back_to_memory_when_the_state_dir_is_unusable(
-    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    blocker = tmp_path / "not-a-dir"
-    blocker.write_text("")
-    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
-    assert isinstance(menu_prompt(demo.app, output=DummyOutput()).history, InMemoryHistory)
-
-
-def test_prompt_history_defaults_to_the_home_state_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_STATE_HOME", "relative/ignored")
-    expected = Path.home() / ".local" / "state" / "falyx" / "my_app.prompt_history"
-    assert prompt_history_path("my app") == expected
 
 
 async def test_handle_entry_ignores_blank_lines_and_refuses_to_preview_builtins(

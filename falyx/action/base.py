@@ -223,6 +223,8 @@ class BaseAction:
                 _CURRENT.reset(token)
                 if options.registry is not None:
                     options.registry.record(ctx)
+                    if ctx.parent is None and options.registry.writing:
+                        await options.registry.drain()  # the run is persisted when it returns
         if ctx.status != OK:
             raise ctx.exception  # type: ignore[misc]
         if self.rollback is not None:
@@ -249,9 +251,10 @@ class BaseAction:
                         )
                     raise
                 if number > 1:
-                    logger.info("[%s] Retry succeeded on attempt %d.", self.name, number,
-                                extra={"action": self.name, "event": "retry_succeeded",
-                                       "attempt": number})
+                    logger.warning("[%s] Recovered on attempt %d/%d", self.name, number,
+                                   policy.max_retries + 1,
+                                   extra={"action": self.name, "event": "retry_succeeded",
+                                          "attempt": number})
                 return result
         raise AssertionError("unreachable: tenacity returns or re-raises")  # pragma: no cover
 

@@ -140,22 +140,36 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         ctx: typer.Context,
         status: Annotated[Optional[Status], typer.Option("--status", case_sensitive=False)] = None,
         name: Annotated[Optional[str], typer.Option("--name")] = None,
-        command: Annotated[Optional[str], typer.Option("--command")] = None,
-        limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
-        result_index: Annotated[Optional[int], typer.Option("--result-index")] = None,
-        last_result: Annotated[bool, typer.Option("--last-result")] = False,
-        run: Annotated[Optional[str], typer.Option("--run", metavar="ID")] = None,
-        clear: Annotated[bool, typer.Option("--clear")] = False,
+        command: Annotated[Optional[str], typer.Option(
+            "--command", help="Only this command's runs (key, any case).")] = None,
+        kind: Annotated[Optional[str], typer.Option(
+            "--kind", help="Only this kind of step: Command, ChainedAction, ActionGroup, "
+            "Action, ProcessAction, ShellAction, Rollback, ... (any case).")] = None,
+        since: Annotated[Optional[str], typer.Option(
+            "--since", metavar="AGE|DATE", help="Only records started since: an age (30m, 1h, "
+            "2d) or a local date or time (2026-11-30, 2026-11-30T14:00).")] = None,
+        limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N records.")] = 50,
+        result_index: Annotated[Optional[int], typer.Option(
+            "--result-index", metavar="I", help="Print record I's result on stdout.")] = None,
+        last_result: Annotated[bool, typer.Option(
+            "--last-result", help="Print the newest command run's result on stdout.")] = False,
+        run: Annotated[Optional[str], typer.Option(
+            "--run", metavar="ID", help="One run as a tree (a unique prefix of its id).")] = None,
+        clear: Annotated[bool, typer.Option("--clear", help="Delete the history.")] = False,
         skip_confirm: Annotated[bool, typer.Option("-y", "--skip-confirm")] = False,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
     ) -> None:
-        from falyx.history_view import HistoryQuery, show_history
+        from falyx.history_view import HistoryQuery, parse_since, show_history
 
         session = jobs.session_of(ctx)
+        try:
+            started = None if since is None else parse_since(since)
+        except ValueError as exc:
+            jobs.fail(str(exc))
         query = HistoryQuery(
-            status=status.value if status else None, name=name, command=command, limit=limit,
-            result_index=result_index, last_result=last_result, run=run, clear=clear,
-            skip_confirm=skip_confirm, json=as_json,
+            status=status.value if status else None, name=name, command=command, kind=kind,
+            since=started, limit=limit, result_index=result_index, last_result=last_result,
+            run=run, clear=clear, skip_confirm=skip_confirm, json=as_json,
         )
 
         async def job() -> int:
