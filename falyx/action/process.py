@@ -1,52 +1,114 @@
-"""Process steps: run picklable callables in another process without blocking the loop."""
+"""Process steps: run picklable callables in another process without blocking the loop.
+
+Submission, waiting and stopping live here for both step kinds: a step that is cancelled or
+times out stops its tasks (DESIGN §2.14). A pending task is simply cancelled; a running one
+on the local pool is interrupted inside its worker, and its worker is killed if it has not
+stopped `kill_grace` seconds later; on Dask the remote future is cancelled.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import pickle
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
 from falyx.action.action import Action
 from falyx.action.base import BaseAction, PreviewNode
-from falyx.action.executors import check_executor, resolve_executor
+from falyx.action.executors import check_executor, needs_pickle_check, obtain_executor
 from falyx.action.group import group_error
 from falyx.action.options import RunOptions
-from falyx.action.scopes import wait_tasks
+from falyx.action.pool import LocalProcessPool
+from falyx.action.scopes import shielded
 from falyx.context import ExecutionContext
 from falyx.errors import EmptyGroupError, InvalidActionError, NotPicklableError
 
 __all__ = ["ProcessAction", "ProcessPoolAction", "ProcessTask"]
 
+#: Seconds a cancelled task gets to stop before its worker process is killed.
+KILL_GRACE = 5.0
+_POLL = 0.02  # how often to look for a cancelled task that has not reached a worker yet
 
-def _check_picklable(
-    step: str, executor: Executor, fn: Callable[..., Any], args: tuple, kwargs: Mapping[str, Any]
-) -> None:
-    """Raise `NotPicklableError` if the call cannot cross a process boundary."""
-    if not isinstance(executor, ThreadPoolExecutor):
-        try:
-            pickle.dumps((fn, args, dict(kwargs)))
-        except Exception as exc:
-            raise NotPicklableError(
-                f"step '{step}' cannot send {getattr(fn, '__name__', fn)!s} and its arguments to "
-                f"another process ({type(exc).__name__}: {exc}); use a module-level function "
-                "and picklable arguments"
-            ) from exc
+
+def _pickled(step: str, fn: Callable[..., Any], args: tuple, kwargs: Mapping[str, Any]) -> bytes:
+    """`(fn, args, kwargs)` pickled; `NotPicklableError` if it cannot cross a process boundary."""
+    try:
+        return pickle.dumps((fn, args, dict(kwargs)))
+    except Exception as exc:
+        raise NotPicklableError(
+            f"step '{step}' cannot send {getattr(fn, '__name__', fn)!s} and its arguments to "
+            f"another process ({type(exc).__name__}: {exc}); use a module-level function "
+            "and picklable arguments"
+        ) from exc
 
 
 def _submit(
-    executor: Executor, fn: Callable[..., Any], args: tuple, kwargs: Mapping[str, Any]
-) -> asyncio.Future[Any]:
-    """Hand one call to the executor; an awaitable future."""
+    step: str, executor: Executor, fn: Callable[..., Any], args: tuple, kwargs: Mapping[str, Any]
+) -> Future[Any]:
+    """Hand one call to the executor (pickled once for the local pool)."""
+    if isinstance(executor, LocalProcessPool):
+        return executor.submit_payload(_pickled(step, fn, args, kwargs))
+    if needs_pickle_check(executor):
+        _pickled(step, fn, args, kwargs)
+    return executor.submit(fn, *args, **kwargs)
+
+
+async def _wait(
+    executor: Executor, futures: list[Future[Any]], grace: float
+) -> list[asyncio.Future[Any]]:
+    """Wait for every future; if cancelled meanwhile, stop their tasks first."""
+    waiters = [asyncio.wrap_future(f) for f in futures]
+    for waiter in waiters:  # every outcome is read, even of a task we stopped waiting for
+        waiter.add_done_callback(_consume)
+    try:
+        await asyncio.wait(waiters)
+    except asyncio.CancelledError:
+        await shielded(_stop(executor, futures, grace))
+        raise
+    return waiters
+
+
+async def _stop(executor: Executor, futures: list[Future[Any]], grace: float) -> None:
+    """Cancel pending tasks; interrupt running ones; kill their workers after `grace`."""
+    running = [f for f in futures if not f.cancel() and not f.done()]
+    if not running or not isinstance(executor, LocalProcessPool):
+        return
     loop = asyncio.get_running_loop()
-    return loop.run_in_executor(executor, functools.partial(fn, *args, **kwargs))
+    deadline, pids = loop.time() + grace, {}
+    while pending := [f for f in running if not f.done()]:
+        for future in pending:
+            if future not in pids:
+                pids[future] = executor.interrupt(future)
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            for future in pending:
+                executor.kill(future, pids.get(future))
+            return
+        unlocated = any(pids[f] is None for f in pending)
+        await asyncio.wait([asyncio.wrap_future(f) for f in pending],
+                           timeout=min(remaining, _POLL) if unlocated else remaining)
+
+
+def _consume(waiter: asyncio.Future[Any]) -> None:
+    if not waiter.cancelled():
+        waiter.exception()
+
+
+def _check_grace(name: str, kill_grace: float) -> float:
+    if isinstance(kill_grace, bool) or not kill_grace >= 0:
+        raise ValueError(f"step '{name}': kill_grace must be >= 0 seconds, got {kill_grace!r}")
+    return float(kill_grace)
 
 
 class ProcessAction(Action):
-    """An `Action` whose callable runs in a worker process (or any executor)."""
+    """An `Action` whose callable runs in a worker process (or any executor).
+
+    `executor` is a spec string or a `concurrent.futures.Executor` (default: `--executor`,
+    `FALYX_EXECUTOR`, else the shared process pool); `kill_grace` is how long (seconds) a
+    cancelled or timed-out task may take to stop before its worker is killed.
+    """
 
     kind = "ProcessAction"
     icon = "⚡"
@@ -57,16 +119,19 @@ class ProcessAction(Action):
         action: Callable[..., Any],
         *,
         executor: Executor | str | None = None,
+        kill_grace: float = KILL_GRACE,
         **options: Any,
     ) -> None:
         super().__init__(name, action, **options)
         check_executor(executor)
         self.executor = executor
+        self.kill_grace = _check_grace(name, kill_grace)
 
     async def _run(self, ctx: ExecutionContext) -> Any:
-        executor = resolve_executor(self.executor)
-        _check_picklable(self.name, executor, self.fn, ctx.args, ctx.kwargs)
-        return await _submit(executor, self.fn, ctx.args, ctx.kwargs)
+        executor = await obtain_executor(self.executor)
+        future = _submit(self.name, executor, self.fn, ctx.args, ctx.kwargs)
+        (waiter,) = await _wait(executor, [future], self.kill_grace)
+        return waiter.result()
 
 
 @dataclass(frozen=True)
@@ -94,28 +159,33 @@ class ProcessPoolAction(BaseAction):
         actions: Iterable[ProcessTask | Callable[..., Any]] = (),
         *,
         executor: Executor | str | None = None,
+        kill_grace: float = KILL_GRACE,
         **options: Any,
     ) -> None:
         super().__init__(name, **options)
         check_executor(executor)
         self.actions = [a if isinstance(a, ProcessTask) else ProcessTask(a) for a in actions]
         self.executor = executor
+        self.kill_grace = _check_grace(name, kill_grace)
 
     async def _run(self, ctx: ExecutionContext) -> list[Any]:
         if not self.actions:
             raise EmptyGroupError(f"process pool '{self.name}' has no tasks to run")
-        executor = resolve_executor(self.executor)
-        for i, t in enumerate(self.actions):  # all checked before any is submitted
-            _check_picklable(f"{self.name}[{i}]", executor, t.task, t.args, t.kwargs)
-        futures = [_submit(executor, t.task, t.args, t.kwargs) for t in self.actions]
-        await wait_tasks(futures, fail_fast=False)
-        failures = [
-            (f"{self.name}[{i}]", f.exception()) for i, f in enumerate(futures) if f.exception()
-        ]
+        executor = await obtain_executor(self.executor)
+        if needs_pickle_check(executor):  # all checked before any is submitted
+            payloads = [_pickled(f"{self.name}[{i}]", t.task, t.args, t.kwargs)
+                        for i, t in enumerate(self.actions)]
+        if isinstance(executor, LocalProcessPool):
+            futures = [executor.submit_payload(p) for p in payloads]
+        else:
+            futures = [executor.submit(t.task, *t.args, **t.kwargs) for t in self.actions]
+        waiters = await _wait(executor, futures, self.kill_grace)
+        failures = [(f"{self.name}[{i}]", w.exception()) for i, w in enumerate(waiters)
+                    if w.exception() is not None]
         if failures:
-            results = [f.result() for f in futures if f.exception() is None]
-            raise group_error(self.name, len(futures), failures, results)  # type: ignore[arg-type]
-        return [f.result() for f in futures]
+            results = [w.result() for w in waiters if w.exception() is None]
+            raise group_error(self.name, len(waiters), failures, results)  # type: ignore[arg-type]
+        return [w.result() for w in waiters]
 
     def preview(self, options: RunOptions | None = None) -> PreviewNode:
         node = super().preview(options)

@@ -49,11 +49,16 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
         history: Annotated[Optional[str], typer.Option(
             "--history", metavar="PATH|off", help="History database, or 'off' for memory only "
             "(default: $FALYX_HISTORY or the state dir).")] = None,
+        executor: Annotated[Optional[str], typer.Option(
+            "--executor", envvar="FALYX_EXECUTOR", metavar="SPEC",
+            help="Where process steps run: process[:N], thread[:N], dask[:N] or "
+            "dask://HOST:PORT (default: process).")] = None,
         version: Annotated[bool, typer.Option("--version", is_eager=True, callback=show_version,
                                               help="Show the version and exit.")] = False,
     ) -> None:
         ctx.obj = Session(never_prompt=never_prompt, verbose=verbose,
-                          log_format=log_format.value, history=history)
+                          log_format=log_format.value, history=history,
+                          executor=jobs.check_executor_option(executor))
         if ctx.invoked_subcommand is not None:
             return
         from falyx.prompts import has_terminal
@@ -110,14 +115,12 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         session = jobs.session_of(ctx)
 
         async def job() -> int:
-            import asyncio
-
-            from falyx.runner import execute
+            from falyx.runner import execute_all
 
             jobs.start(app, session)
-            requests = [RunRequest(c, skip_confirm=skip_confirm, json=as_json) for c in commands]
-            codes = await asyncio.gather(*(execute(app, r, session) for r in requests))
-            return max(codes)
+            requests = [RunRequest(c, skip_confirm=skip_confirm, json=as_json, batch=True)
+                        for c in commands]
+            return await execute_all(app, requests, session)
 
         jobs.dispatch(job)
 
