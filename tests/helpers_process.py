@@ -70,11 +70,11 @@ def fail_until(marker: str, failures: int) -> str:
 
 
 def where() -> str:
-    """'dask' inside a Dask worker, else 'process' (or 'driver' in the test process)."""
+    """'dask' inside a Dask worker, else the pid of the process it runs in."""
     try:
         from distributed import get_worker
 
         get_worker()
         return "dask"
     except (ImportError, ValueError):
-        return "process" if os.environ.get("FALYX_TEST_DRIVER") != str(os.getpid()) else "driver"
+        return str(os.getpid())
