@@ -59,9 +59,7 @@ async def _wait(
     executor: Executor, futures: list[Future[Any]], grace: float
 ) -> list[asyncio.Future[Any]]:
     """Wait for every future; if cancelled meanwhile, stop their tasks first."""
-    waiters = [asyncio.wrap_future(f) for f in futures]
-    for waiter in waiters:  # every outcome is read, even of a task we stopped waiting for
-        waiter.add_done_callback(_consume)
+    waiters = [_watch(f) for f in futures]
     try:
         await asyncio.wait(waiters)
     except asyncio.CancelledError:
@@ -79,7 +77,7 @@ async def _stop(executor: Executor, futures: list[Future[Any]], grace: float) ->
     deadline, pids = loop.time() + grace, {}
     while pending := [f for f in running if not f.done()]:
         for future in pending:
-            if future not in pids:
+            if pids.get(future) is None:  # not located in a worker yet (still queued)
                 pids[future] = executor.interrupt(future)
         remaining = deadline - loop.time()
         if remaining <= 0:
@@ -87,8 +85,15 @@ async def _stop(executor: Executor, futures: list[Future[Any]], grace: float) ->
                 executor.kill(future, pids.get(future))
             return
         unlocated = any(pids[f] is None for f in pending)
-        await asyncio.wait([asyncio.wrap_future(f) for f in pending],
+        await asyncio.wait([_watch(f) for f in pending],
                            timeout=min(remaining, _POLL) if unlocated else remaining)
+
+
+def _watch(future: Future[Any]) -> asyncio.Future[Any]:
+    """An awaitable for `future` whose outcome is always read (even of a stopped task)."""
+    waiter = asyncio.wrap_future(future)
+    waiter.add_done_callback(_consume)
+    return waiter
 
 
 def _consume(waiter: asyncio.Future[Any]) -> None:
@@ -97,7 +102,9 @@ def _consume(waiter: asyncio.Future[Any]) -> None:
 
 
 def _check_grace(name: str, kill_grace: float) -> float:
-    if isinstance(kill_grace, bool) or not kill_grace >= 0:
+    if isinstance(kill_grace, bool) or not isinstance(kill_grace, (int, float)) or not (
+        kill_grace >= 0
+    ):
         raise ValueError(f"step '{name}': kill_grace must be >= 0 seconds, got {kill_grace!r}")
     return float(kill_grace)
 
