@@ -90,7 +90,7 @@ class LocalProcessPool(Executor):
         token = getattr(future, "falyx_token", 0)
         generation = self._owner.get(token)
         pid = generation.worker_of(token) if generation else None
-        if pid is None or generation is None:
+        if pid is None or generation is None or worker.INTERRUPT is None:
             return None
         for slot, running in enumerate(generation.tokens):
             if running == token:
@@ -104,7 +104,7 @@ class LocalProcessPool(Executor):
         generation = self._owner.get(token)
         pid = pid or (generation.worker_of(token) if generation else None)
         if pid is not None:
-            _send(pid, signal.SIGKILL)
+            _send(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
             with self._lock:
                 if self._generation is generation:
                     self._generation = None

@@ -18,8 +18,9 @@ from typing import Any
 
 __all__ = ["INTERRUPT", "TaskInterrupted", "init_worker", "run_task"]
 
-#: The signal the driver sends to interrupt the task a worker is running.
-INTERRUPT = signal.SIGUSR1
+#: The signal the driver sends to interrupt the task a worker is running (None where the
+#: platform has no SIGUSR1: a cancelled task's worker is then killed after kill_grace).
+INTERRUPT = getattr(signal, "SIGUSR1", None)
 
 _slot = -1
 _tokens: Any = None
@@ -41,7 +42,8 @@ def init_worker(pids: Any, tokens: Any, cancel: Any, counter: Any) -> None:
     _tokens, _cancel = tokens, cancel
     tokens[_slot] = 0
     pids[_slot] = os.getpid()
-    signal.signal(INTERRUPT, _on_interrupt)
+    if INTERRUPT is not None:
+        signal.signal(INTERRUPT, _on_interrupt)
 
 
 def _on_interrupt(signum: int, frame: Any) -> None:
