@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import sys
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from falyx.context import CANCELLED, OK, ExecutionContext
 from falyx.errors import FalyxError, RollbackError
-from falyx.interrupts import SIGNAL_EXIT, current_scope, signal_scope
+from falyx.interrupts import SIGNAL_EXIT, SignalScope, current_scope, signal_scope
 from falyx.prompts import confirm
 
 if TYPE_CHECKING:
@@ -74,9 +73,9 @@ async def execute(app: Falyx, request: RunRequest, session: Session) -> int:
             return code
     scope = current_scope()
     if scope is None:
-        with signal_scope(session.notify):
-            return await _run(app, request, session)
-    return await _run(app, request, session)
+        with signal_scope(session.notify) as scope:
+            return await _run(app, request, session, scope)
+    return await _run(app, request, session, scope)
 
 
 async def execute_all(app: Falyx, requests: list[RunRequest], session: Session) -> int:
@@ -87,9 +86,8 @@ async def execute_all(app: Falyx, requests: list[RunRequest], session: Session) 
             code = await _confirm(request.command, session)
             if code is not None:
                 return code
-    confirmed = [dataclasses.replace(r, skip_confirm=True, force_confirm=False) for r in requests]
-    with signal_scope(session.notify):
-        codes = await asyncio.gather(*(_run(app, r, session) for r in confirmed))
+    with signal_scope(session.notify) as scope:
+        codes = await asyncio.gather(*(_run(app, r, session, scope) for r in requests))
     return max(codes)
 
 
@@ -97,21 +95,20 @@ def _needs_confirm(request: RunRequest) -> bool:
     return (request.command.confirm or request.force_confirm) and not request.skip_confirm
 
 
-async def _run(app: Falyx, request: RunRequest, session: Session) -> int:
-    scope = current_scope()
+async def _run(app: Falyx, request: RunRequest, session: Session, scope: SignalScope) -> int:
+    """Run one confirmed request under the invocation's signal scope; its exit code."""
     ctx, options = app.prepare(request.command, (), request.kwargs, overrides=request.overrides)
     task = asyncio.ensure_future(app.drive(ctx, options))
-    if scope is not None:
-        scope.track(task)
+    scope.track(task)
     with _spinner(request.command):
         try:
             await task
         except asyncio.CancelledError:
-            if scope is None or scope.code is None:  # cancelled from outside, not by a signal
+            if scope.code is None:  # cancelled from outside, not by a signal
                 raise
         except Exception:
             pass  # the outcome is on ctx
-    code = exit_code(ctx, scope.code if scope is not None and scope.code else 130)
+    code = exit_code(ctx, scope.code or 130)
     report(app, ctx, request, session, code)
     return code
 
