@@ -19,7 +19,7 @@ MARKERS = os.environ.get("MARKERS", ".")
 
 def say(text: str):
     def speak(*_: object, **__: object) -> str:
-        print(text, flush=True)
+        print(text + "\n", end="", flush=True)  # one write: threads print concurrently here
         return text
 
     speak.__name__ = text.split()[-1]
