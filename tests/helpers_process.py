@@ -8,10 +8,21 @@ import time
 from pathlib import Path
 
 
+def mark(marker: str) -> None:
+    """Write `PID START_TIME` to the file `marker` (what the tests wait for and read)."""
+    Path(marker).write_text(f"{os.getpid()} {time.time()}")
+
+
+def marked(marker: Path) -> tuple[int, float]:
+    """The pid and start time a task wrote with `mark`."""
+    pid, started = marker.read_text().split()
+    return int(pid), float(started)
+
+
 def spin(marker: str | None = None) -> None:
-    """Busy-loop forever (pure Python, so an interrupt can reach it); touch `marker` first."""
+    """Busy-loop forever (pure Python, so an interrupt can reach it); `mark` first."""
     if marker:
-        Path(marker).write_text(str(os.getpid()))
+        mark(marker)
     while True:
         pass
 
@@ -19,7 +30,7 @@ def spin(marker: str | None = None) -> None:
 def spin_deaf(marker: str) -> None:
     """Loop forever with the interrupt signal blocked: only killing the worker stops it."""
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
-    Path(marker).write_text(str(os.getpid()))
+    mark(marker)
     while True:
         time.sleep(0.05)
 

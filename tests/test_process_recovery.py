@@ -38,7 +38,7 @@ async def wait_for_file(path: Path) -> int:
     while not (path.exists() and path.read_text()):
         assert time.monotonic() < deadline, f"{path} never appeared"
         await asyncio.sleep(0.01)
-    return int(path.read_text())
+    return work.marked(path)[0]
 
 
 async def wait_until_gone(pid: int) -> None:
@@ -127,7 +127,7 @@ async def test_a_timed_out_step_stops_its_task_and_the_worker_serves_the_next(
     with pytest.raises(StepTimeoutError):
         await ProcessAction("spin", work.spin, args=(str(marker),), timeout=0.5,
                             executor=pool)()
-    pid = int(marker.read_text())
+    pid = work.marked(marker)[0]
     # the pool has one worker: the next step can only run if the endless task was stopped
     assert await ProcessAction("next", work.pid_after, executor=pool)() == pid
 
@@ -140,7 +140,7 @@ async def test_a_task_deaf_to_the_interrupt_has_its_worker_killed_after_kill_gra
                          kill_grace=0.2, executor=pool)
     with pytest.raises(StepTimeoutError):
         await step()
-    pid = int(marker.read_text())
+    pid = work.marked(marker)[0]
     await wait_until_gone(pid)
     assert await ProcessAction("next", work.pid_after, executor=pool)() != pid
 
