@@ -7,6 +7,7 @@ Ctrl-C) cancels the remote future (DESIGN §2.14).
 
 from __future__ import annotations
 
+import asyncio
 import os
 from concurrent.futures import Executor, Future
 from typing import Any
@@ -58,7 +59,7 @@ def connect(address: str | None, workers: int | None = None) -> DaskExecutor:
     timeout = float(os.environ.get(CONNECT_TIMEOUT_ENV) or 10)
     try:
         client = Client(address, timeout=timeout)
-    except (OSError, TimeoutError) as exc:
+    except (OSError, TimeoutError, asyncio.TimeoutError) as exc:  # distinct before 3.11
         raise ExecutorError(
             f"no Dask scheduler answered at {address} within {timeout:g}s "
             f"({type(exc).__name__}); start one or check the address") from None
