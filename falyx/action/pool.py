@@ -9,7 +9,6 @@ then replaced on next use). See `falyx.action.worker` for the worker's side.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import itertools
 import os
@@ -153,6 +152,8 @@ def check_main_guard() -> None:
 
 def _guarded_lines(path: str) -> set[int]:
     """The line numbers inside top-level `if __name__ == "__main__":` blocks of a file."""
+    import ast  # only when the first pool starts
+
     try:
         with open(path, encoding="utf-8") as file:
             tree = ast.parse(file.read(), path)
