@@ -107,6 +107,8 @@ class LocalProcessPool(Executor):
             with self._lock:
                 if self._generation is generation:
                     self._generation = None
+            if generation is not None:  # its other workers end once their tasks do
+                generation.executor.shutdown(wait=False)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         with self._lock:
