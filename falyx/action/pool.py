@@ -40,11 +40,19 @@ class _Generation:
         self.pids = context.RawArray("q", workers)
         self.tokens = context.RawArray("q", workers)
         self.cancel = context.RawArray("q", workers)
+        # Tokens of tasks cancelled before they reached a worker; at most 2 x workers + 1 are
+        # past the point where `Future.cancel()` still works, so this ring never wraps early.
+        self.cancelled = context.RawArray("q", 4 * workers + 4)
+        self._ring = itertools.count()
         counter = context.Value("q", 0)
         self.executor = ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=worker.init_worker,
-            initargs=(self.pids, self.tokens, self.cancel, counter),
+            initargs=(self.pids, self.tokens, self.cancel, self.cancelled, counter),
         )
+
+    def forbid(self, token: int) -> None:
+        """Mark task `token` as cancelled for the worker that would start it later."""
+        self.cancelled[next(self._ring) % len(self.cancelled)] = token
 
     def worker_of(self, token: int) -> int | None:
         """The pid of the worker running task `token`, if one is."""
@@ -84,12 +92,15 @@ class LocalProcessPool(Executor):
         return self.submit_payload(pickle.dumps((fn, args, kwargs)))
 
     def interrupt(self, future: Future[Any]) -> int | None:
-        """Ask the worker running `future`'s task to stop it; its pid, or None if no worker
-        runs it (yet, or any more)."""
+        """Stop `future`'s task: a worker that starts it later skips it, and the worker
+        running it now is asked to stop it; that worker's pid, or None."""
         token = getattr(future, "falyx_token", 0)
         generation = self._owner.get(token)
-        pid = generation.worker_of(token) if generation else None
-        if pid is None or generation is None or worker.INTERRUPT is None:
+        if generation is None:
+            return None
+        generation.forbid(token)
+        pid = generation.worker_of(token)
+        if pid is None or worker.INTERRUPT is None:
             return None
         for slot, running in enumerate(generation.tokens):
             if running == token:

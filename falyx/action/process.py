@@ -29,7 +29,6 @@ __all__ = ["ProcessAction", "ProcessPoolAction", "ProcessTask"]
 
 #: Seconds a cancelled task gets to stop before its worker process is killed.
 KILL_GRACE = 5.0
-_POLL = 0.02  # how often to look for a cancelled task that has not reached a worker yet
 
 
 def _pickled(step: str, fn: Callable[..., Any], args: tuple, kwargs: Mapping[str, Any]) -> bytes:
@@ -69,24 +68,16 @@ async def _wait(
 
 
 async def _stop(executor: Executor, futures: list[Future[Any]], grace: float) -> None:
-    """Cancel pending tasks; interrupt running ones; kill their workers after `grace`."""
+    """Cancel pending tasks; interrupt running and queued ones; after `grace`, kill the
+    workers of those still running."""
     running = [f for f in futures if not f.cancel() and not f.done()]
     if not running or not isinstance(executor, LocalProcessPool):
         return
-    loop = asyncio.get_running_loop()
-    deadline, pids = loop.time() + grace, {}
-    while pending := [f for f in running if not f.done()]:
-        for future in pending:
-            if pids.get(future) is None:  # not located in a worker yet (still queued)
-                pids[future] = executor.interrupt(future)
-        remaining = deadline - loop.time()
-        if remaining <= 0:
-            for future in pending:
-                executor.kill(future, pids.get(future))
-            return
-        unlocated = any(pids[f] is None for f in pending)
-        await asyncio.wait([_watch(f) for f in pending],
-                           timeout=min(remaining, _POLL) if unlocated else remaining)
+    pids = {f: executor.interrupt(f) for f in running}
+    await asyncio.wait([_watch(f) for f in running], timeout=grace)
+    for future in running:
+        if not future.done():
+            executor.kill(future, pids[future])
 
 
 def _watch(future: Future[Any]) -> asyncio.Future[Any]:
@@ -179,9 +170,9 @@ class ProcessPoolAction(BaseAction):
         if not self.actions:
             raise EmptyGroupError(f"process pool '{self.name}' has no tasks to run")
         executor = await obtain_executor(self.executor)
-        if needs_pickle_check(executor):  # all checked before any is submitted
-            payloads = [_pickled(f"{self.name}[{i}]", t.task, t.args, t.kwargs)
-                        for i, t in enumerate(self.actions)]
+        payloads = [  # all checked before any is submitted
+            _pickled(f"{self.name}[{i}]", t.task, t.args, t.kwargs)
+            for i, t in enumerate(self.actions)] if needs_pickle_check(executor) else []
         if isinstance(executor, LocalProcessPool):
             futures = [executor.submit_payload(p) for p in payloads]
         else:

@@ -5,7 +5,9 @@ driver decides what to cancel) and owns one slot in three shared-memory arrays: 
 token of the task it is running (0 when idle) and the token the driver asked to interrupt.
 The driver interrupts a task by writing its token into `cancel` and sending `INTERRUPT`; the
 handler raises `TaskInterrupted` only if that task is still the one running, so a late
-signal never hits the next task. Only the standard library is imported at module level.
+signal never hits the next task. A task cancelled while still queued has its token in the
+shared `cancelled` ring, which a worker checks before it starts a task. Only the standard
+library is imported at module level.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ INTERRUPT = getattr(signal, "SIGUSR1", None)
 _slot = -1
 _tokens: Any = None
 _cancel: Any = None
+_cancelled: Any = ()
 
 
 class TaskInterrupted(BaseException):
@@ -32,14 +35,14 @@ class TaskInterrupted(BaseException):
     task's own `except Exception` cannot swallow it)."""
 
 
-def init_worker(pids: Any, tokens: Any, cancel: Any, counter: Any) -> None:
+def init_worker(pids: Any, tokens: Any, cancel: Any, cancelled: Any, counter: Any) -> None:
     """Pool initializer: take a slot, ignore SIGINT, listen for `INTERRUPT`."""
-    global _slot, _tokens, _cancel
+    global _slot, _tokens, _cancel, _cancelled
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with counter.get_lock():
         _slot = counter.value % len(pids)
         counter.value += 1
-    _tokens, _cancel = tokens, cancel
+    _tokens, _cancel, _cancelled = tokens, cancel, cancelled
     tokens[_slot] = 0
     pids[_slot] = os.getpid()
     if INTERRUPT is not None:
@@ -67,8 +70,10 @@ def run_task(token: int, payload: bytes) -> Any:
             f"a worker process could not load the task ({type(exc).__name__}: {exc}); "
             "its function must be importable by module name in a fresh interpreter"
         ) from None
-    _tokens[_slot] = token
+    _tokens[_slot] = token  # before the check: the driver looks here, then writes the ring
     try:
+        if token in _cancelled:
+            raise TaskInterrupted(f"task {token} was cancelled before it started")
         return fn(*args, **kwargs)
     except Exception as exc:
         raise portable(exc) from None
