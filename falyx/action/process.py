@@ -9,7 +9,9 @@ stopped `kill_grace` seconds later; on Dask the remote future is cancelled.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import pickle
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
@@ -54,17 +56,13 @@ def _submit(
     return executor.submit(fn, *args, **kwargs)
 
 
-async def _wait(
-    executor: Executor, futures: list[Future[Any]], grace: float
-) -> list[asyncio.Future[Any]]:
-    """Wait for every future; if cancelled meanwhile, stop their tasks first."""
-    waiters = [_watch(f) for f in futures]
+async def _wait(executor: Executor, futures: list[Future[Any]], grace: float) -> None:
+    """Wait until every future is done; if cancelled meanwhile, stop their tasks first."""
     try:
-        await asyncio.wait(waiters)
+        await _all_done(futures)
     except asyncio.CancelledError:
         await shielded(_stop(executor, futures, grace))
         raise
-    return waiters
 
 
 async def _stop(executor: Executor, futures: list[Future[Any]], grace: float) -> None:
@@ -74,22 +72,39 @@ async def _stop(executor: Executor, futures: list[Future[Any]], grace: float) ->
     if not running or not isinstance(executor, LocalProcessPool):
         return
     pids = {f: executor.interrupt(f) for f in running}
-    await asyncio.wait([_watch(f) for f in running], timeout=grace)
+    await asyncio.wait([_all_done(running)], timeout=grace)
     for future in running:
         if not future.done():
             executor.kill(future, pids[future])
 
 
-def _watch(future: Future[Any]) -> asyncio.Future[Any]:
-    """An awaitable for `future` whose outcome is always read (even of a stopped task)."""
-    waiter = asyncio.wrap_future(future)
-    waiter.add_done_callback(_consume)
+def _all_done(futures: list[Future[Any]]) -> asyncio.Future[None]:
+    """An asyncio future set once every `concurrent.futures` future is done.
+
+    One wake-up of the loop for the whole batch, not one per task: the loop would otherwise
+    take the GIL from the pool's own threads at every result.
+    """
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+    remaining = [len(futures)]
+    lock = threading.Lock()
+
+    def one_done(_: Future[Any]) -> None:
+        with lock:
+            remaining[0] -= 1
+            if remaining[0]:
+                return
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(_resolve, waiter)
+
+    for future in futures:
+        future.add_done_callback(one_done)
     return waiter
 
 
-def _consume(waiter: asyncio.Future[Any]) -> None:
-    if not waiter.cancelled():
-        waiter.exception()
+def _resolve(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _check_grace(name: str, kill_grace: float) -> float:
@@ -128,8 +143,8 @@ class ProcessAction(Action):
     async def _run(self, ctx: ExecutionContext) -> Any:
         executor = await obtain_executor(self.executor)
         future = _submit(self.name, executor, self.fn, ctx.args, ctx.kwargs)
-        (waiter,) = await _wait(executor, [future], self.kill_grace)
-        return waiter.result()
+        await _wait(executor, [future], self.kill_grace)
+        return future.result()
 
 
 @dataclass(frozen=True)
@@ -177,13 +192,13 @@ class ProcessPoolAction(BaseAction):
             futures = [executor.submit_payload(p) for p in payloads]
         else:
             futures = [executor.submit(t.task, *t.args, **t.kwargs) for t in self.actions]
-        waiters = await _wait(executor, futures, self.kill_grace)
-        failures = [(f"{self.name}[{i}]", w.exception()) for i, w in enumerate(waiters)
-                    if w.exception() is not None]
+        await _wait(executor, futures, self.kill_grace)
+        failures = [(f"{self.name}[{i}]", f.exception()) for i, f in enumerate(futures)
+                    if f.exception() is not None]
         if failures:
-            results = [w.result() for w in waiters if w.exception() is None]
-            raise group_error(self.name, len(waiters), failures, results)  # type: ignore[arg-type]
-        return [w.result() for w in waiters]
+            results = [f.result() for f in futures if f.exception() is None]
+            raise group_error(self.name, len(futures), failures, results)  # type: ignore[arg-type]
+        return [f.result() for f in futures]
 
     def preview(self, options: RunOptions | None = None) -> PreviewNode:
         node = super().preview(options)
