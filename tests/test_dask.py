@@ -135,7 +135,22 @@ def test_a_dask_spec_without_the_extra_says_to_install_it() -> None:
                           timeout=TIMEOUT, cwd=ROOT, env=subprocess_env())
     assert done.returncode == 2
     assert done.stderr.strip() == (
-        "Error: ExecutorError: Dask executors need the dask extra: pip install 'falyx[dask]'")
+        "Error: --executor: Dask executors need the dask extra: pip install 'falyx[dask]'")
+
+
+def test_a_dask_executor_in_code_without_the_extra_fails_the_step_with_the_same_line() -> None:
+    code = ("import asyncio, sys\n"
+            "sys.modules['distributed'] = None\n"
+            "from falyx import ProcessAction\n"
+            "from tests.helpers_process import where\n"
+            "try:\n"
+            "    asyncio.run(ProcessAction('w', where, executor='dask:1')())\n"
+            "except Exception as exc:\n"
+            "    print(type(exc).__name__, exc, exc.exit_code)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=TIMEOUT, cwd=ROOT, env=subprocess_env())
+    assert done.stdout.strip() == (
+        "ExecutorError Dask executors need the dask extra: pip install 'falyx[dask]' 2")
 
 
 async def _run(step):

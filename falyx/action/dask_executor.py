@@ -12,6 +12,7 @@ import os
 from concurrent.futures import Executor, Future
 from typing import Any
 
+from falyx.action.executors import DASK_MISSING
 from falyx.errors import ExecutorError
 
 __all__ = ["CONNECT_TIMEOUT_ENV", "DaskExecutor", "connect"]
@@ -50,8 +51,7 @@ def connect(address: str | None, workers: int | None = None) -> DaskExecutor:
     try:
         from distributed import Client, LocalCluster
     except ImportError:
-        raise ExecutorError(
-            "Dask executors need the dask extra: pip install 'falyx[dask]'") from None
+        raise ExecutorError(DASK_MISSING) from None
     if address is None:
         cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
                                processes=True, dashboard_address=None)

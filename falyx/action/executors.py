@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from falyx.errors import ExecutorError
 
 __all__ = [
+    "DASK_MISSING",
     "ExecutorSpec",
+    "check_available",
     "check_executor",
     "default_executor",
     "needs_pickle_check",
@@ -40,6 +42,7 @@ __all__ = [
 ]
 
 ENV = "FALYX_EXECUTOR"
+DASK_MISSING = "Dask executors need the dask extra: pip install 'falyx[dask]'"
 _HINT = ("use 'process', 'process:N', 'thread', 'thread:N', 'dask', 'dask:N', "
          "'dask://HOST:PORT' or a concurrent.futures.Executor")
 _pools: dict[str, Executor] = {}
@@ -81,6 +84,20 @@ def parse_executor(spec: str) -> ExecutorSpec:
     if colon and int(size) < 1:
         raise ExecutorError(f"executor {spec!r}: the worker count must be at least 1")
     return ExecutorSpec(kind, int(size) if colon else None)
+
+
+def check_available(spec: str) -> None:
+    """Parse `spec` and make sure what it needs is installed (without importing it).
+
+    The CLI calls this for `--executor`, so a Dask spec without the extra fails before
+    anything runs. Raises `ExecutorError`.
+    """
+    import importlib.util
+
+    if parse_executor(spec).kind in {"dask", "scheduler"} and (
+        importlib.util.find_spec("distributed") is None
+    ):
+        raise ExecutorError(DASK_MISSING)
 
 
 def check_executor(spec: Executor | str | None) -> ExecutorSpec | None:

@@ -86,6 +86,8 @@ def _all_done(futures: list[Future[Any]]) -> asyncio.Future[None]:
     """
     loop = asyncio.get_running_loop()
     waiter: asyncio.Future[None] = loop.create_future()
+    if not futures:
+        waiter.set_result(None)
     remaining = [len(futures)]
     lock = threading.Lock()
 

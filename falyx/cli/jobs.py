@@ -95,11 +95,11 @@ def check_executor_option(spec: str | None) -> str | None:
     """The `--executor` value, checked: one error line and exit 2 if it is not a spec."""
     if spec is None or not spec.strip():
         return None
-    from falyx.action.executors import parse_executor
+    from falyx.action.executors import check_available
     from falyx.errors import ExecutorError
 
     try:
-        parse_executor(spec)
+        check_available(spec)
     except ExecutorError as exc:
         fail(f"--executor: {exc}", exc.exit_code)
     return spec
