@@ -131,6 +131,19 @@ def test_a_failed_rollback_exits_3_and_lists_its_errors_in_the_json() -> None:
     assert logged[2:] == ["Error: RuntimeError: deploy failed"]
 
 
+def test_a_cancelled_run_keeps_its_signal_code_when_the_rollback_fails() -> None:
+    cli = Cli("run", "V", "--json")
+    cli.wait_for("V waiting")
+    cli.signal(signal.SIGINT)
+    status, out, err = cli.finish()
+
+    assert status == 130
+    outcome = json.loads(out.splitlines()[-1])
+    assert outcome["status"] == "CANCELLED"
+    assert outcome["rollback_errors"] == ["OSError: disk full"]
+    assert "ERROR    [build] Rollback failed: OSError: disk full" in err
+
+
 def test_a_clean_rollback_keeps_exit_1_and_has_no_rollback_errors() -> None:
     done = subprocess.run([sys.executable, str(ROOT / "examples" / "decorators.py"), "run", "R",
                            "-y", "--json"], capture_output=True, text=True, timeout=TIMEOUT,

@@ -60,6 +60,11 @@ app.add_command("U", "Undo fails", chain(
     Action("deploy", deploy), name="release"), tags=["undo"], name="undo-fails")
 
 
+app.add_command("V", "Undo fails on cancel", chain(
+    Action("build", say("built"), rollback=broken_undo), waiter("V"), name="cancelled_release"),
+    name="undo-fails-on-cancel")
+
+
 async def slow_undo(*_: object, **__: object) -> None:
     print("undoing second", flush=True)
     await asyncio.Event().wait()
