@@ -240,7 +240,7 @@ def test_run_all_exits_1_when_one_tagged_command_fails() -> None:
 
     assert result.exit_code == 1
     assert result.stdout == "alpha\n"
-    assert "Error: ZeroDivisionError: division by zero" in result.stderr
+    assert "Error [B beta]: ZeroDivisionError: division by zero" in result.stderr
 
 
 def test_preview_draws_the_tree_on_stderr_and_runs_nothing(app: Falyx) -> None:
@@ -401,7 +401,9 @@ def test_failing_chain_rolls_back_before_exiting_1() -> None:
 
     assert result.exit_code == 1
     assert result.stdout == "built\nrolled back build\n"
-    assert result.stderr.splitlines() == ["Error: RuntimeError: deploy failed"]
+    warning, error = result.stderr.splitlines()
+    assert warning.endswith("WARNING  [<lambda>] Rolled back after 'deploy' failed")
+    assert error == "Error: RuntimeError: deploy failed"
 
 
 # -- --json and --summary ----------------------------------------------------------------

@@ -88,7 +88,7 @@ class ChainedAction(CompositeAction):
                 results.append(done.result)
         except BaseException as exc:
             shared.errors.append((self.name, exc))
-            await rollback(undo, exc)
+            await rollback(undo, exc, after=step.name)
             raise
         ctx.undo = undo
         return list(shared.results) if self.return_list else shared.last_result

@@ -77,7 +77,7 @@ class ActionGroup(CompositeAction):
         if failures:
             shared.errors.extend(failures)
             error = group_error(self.name, len(members), failures, shared.results)
-            await rollback(_undo_of(tasks), error)
+            await rollback(_undo_of(tasks), error, after="', '".join(n for n, _ in failures))
             raise error
         ctx.undo = _undo_of(tasks)
         return list(shared.results)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from falyx.cli import jobs
-from falyx.cli.core import complete_keys, line_parser, parse_command, run_job
+from falyx.cli.core import complete_keys, line_parser, parse_command
 from falyx.cli.options import literal
 from falyx.runner import Session
 
@@ -51,11 +51,16 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
         history: Annotated[Optional[str], typer.Option(
             "--history", metavar="PATH|off", help="History database, or 'off' for memory only "
             "(default: $FALYX_HISTORY or the state dir).")] = None,
+        executor: Annotated[Optional[str], typer.Option(
+            "--executor", envvar="FALYX_EXECUTOR", metavar="SPEC",
+            help="Where process steps run: process[:N], thread[:N], dask[:N] or "
+            "dask://HOST:PORT (default: process).")] = None,
         version: Annotated[bool, typer.Option("--version", is_eager=True, callback=show_version,
                                               help="Show the version and exit.")] = False,
     ) -> None:
         ctx.obj = Session(never_prompt=never_prompt, verbose=verbose,
-                          log_format=log_format.value, history=history)
+                          log_format=log_format.value, history=history,
+                          executor=jobs.check_executor_option(executor))
         if ctx.invoked_subcommand is not None:
             return
         from falyx.prompts import has_terminal
@@ -125,13 +130,20 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         session = jobs.session_of(ctx)
         # Each command's defaults, converted by its own subcommand as `run KEY` would.
         outer = {"falyx_skip_confirm": skip_confirm, "falyx_json": as_json}
-        runs = [run_job(app, session, *parse_command(ctx.parent, c, [], outer))
-                for c in commands]
+        parsed = [parse_command(ctx.parent, c, [], outer) for c in commands]
 
         async def job() -> int:
-            import asyncio
+            from contextlib import ExitStack
+            from dataclasses import replace
 
-            return max(await asyncio.gather(*(run() for run in runs)))
+            from falyx.runner import execute_all
+
+            with ExitStack() as resources:
+                for _, opened in parsed:
+                    resources.enter_context(opened)
+                jobs.start(app, session)
+                requests = [replace(request, batch=True) for request, _ in parsed]
+                return await execute_all(app, requests, session)
 
         jobs.dispatch(job)
 
