@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import inspect
 import sys
@@ -209,12 +208,24 @@ class Falyx:
         raise SystemExit(await run_argv(self, sys.argv[1:] if argv is None else argv))
 
     def __call__(self, argv: list[str] | None = None) -> None:
-        """The sync entry point: `app()` in `if __name__ == "__main__":`."""
+        """The sync entry point: `app()` in `if __name__ == "__main__":`.
+
+        Parses without an event loop (`--help` never starts one), then runs the job, if any,
+        with `asyncio.run`; ends with `SystemExit(code)` like `run()`.
+        """
+        from falyx.cli import parse_argv
+
+        self._started = True
         try:
-            asyncio.run(self.run(argv))
+            code, job = parse_argv(self, sys.argv[1:] if argv is None else argv)
+            if job is not None:
+                import asyncio
+
+                code = asyncio.run(job())
         except KeyboardInterrupt:  # Ctrl-C outside a command (parsing, between menu prompts)
             sys.stderr.write("Interrupted.\n")
             raise SystemExit(130) from None
+        raise SystemExit(code)
 
     @property
     def typer(self) -> Any:

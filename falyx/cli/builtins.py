@@ -10,10 +10,10 @@ import typer
 from falyx.cli import jobs
 from falyx.cli.core import complete_keys, line_parser, parse_command
 from falyx.cli.options import literal
-from falyx.runner import Session
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
+    from falyx.runner import Session
 
 
 class LogFormat(str, Enum):
@@ -58,6 +58,8 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
         version: Annotated[bool, typer.Option("--version", is_eager=True, callback=show_version,
                                               help="Show the version and exit.")] = False,
     ) -> None:
+        from falyx.runner import Session
+
         ctx.obj = Session(never_prompt=never_prompt, verbose=verbose,
                           log_format=log_format.value, history=history,
                           executor=jobs.check_executor_option(executor))
@@ -72,7 +74,7 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
         raise typer.Exit(2)
 
 
-def _menu(app: "Falyx", session: Session, ctx: typer.Context) -> None:
+def _menu(app: "Falyx", session: "Session", ctx: typer.Context) -> None:
     async def job() -> int:
         from falyx.prompts import has_terminal
 

@@ -28,13 +28,16 @@ from falyx.cli.options import (
     run_parameters,
 )
 from falyx.errors import FalyxError, RegistrationError, UsageError
-from falyx.runner import RunRequest, Session, execute
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the runner (asyncio, signals, prompts) loads when something runs
     from falyx.app import Falyx
     from falyx.command import Command
+    from falyx.runner import RunRequest, Session
 
-__all__ = ["build_typer", "complete_keys", "line_parser", "parse_command", "run_argv", "run_job"]
+__all__ = [
+    "build_typer", "complete_keys", "line_parser", "parse_argv", "parse_command", "run_argv",
+    "run_job",
+]
 
 # Keys in the context tree's shared `meta`. _OUTER: run options given outside the command's
 # subcommand (`run -y KEY`, `run-all --json`). _PARSE_ONLY: set while `parse_command` runs a
@@ -46,6 +49,8 @@ def _request(command: Command, values: dict[str, Any], outer: Mapping[str, Any])
 
     A run option not given to the subcommand is taken from `outer` (given before KEY).
     """
+    from falyx.runner import RunRequest
+
     run = {}
     for key in RUN_KEYS:
         value = values.pop(key, None)
@@ -75,6 +80,8 @@ def run_job(
     """The job that runs one request, then closes what its parsing opened."""
 
     async def job() -> int:
+        from falyx.runner import execute
+
         with resources or ExitStack():
             jobs.start(app, session)
             return await execute(app, request, session)
@@ -221,8 +228,12 @@ def build_typer(app: Falyx) -> typer.Typer:
     return t
 
 
-async def run_argv(app: Falyx, argv: list[str]) -> int:
-    """Parse `argv` with the Typer app, then run what it asked for in this loop."""
+def parse_argv(app: Falyx, argv: list[str]) -> tuple[int, jobs.Job | None]:
+    """Parse `argv` with the Typer app, synchronously: no event loop is needed to parse.
+
+    Returns the exit code so far and the job to run (None when parsing did everything:
+    `--help`, `--version`, a usage error, ...). `--help` thus never loads asyncio.
+    """
     try:
         command = compile_app(app)
     except RegistrationError as exc:
@@ -247,5 +258,14 @@ async def run_argv(app: Falyx, argv: list[str]) -> int:
         except SystemExit as exc:  # shell completion, and a callback's own sys.exit
             code = exc.code
     if sink:
-        return await sink[0]()
-    return code if isinstance(code, int) else (0 if code is None else 1)
+        return 0, sink[0]
+    return (code if isinstance(code, int) else (0 if code is None else 1)), None
+
+
+async def run_argv(app: Falyx, argv: list[str]) -> int:
+    """Parse `argv` with the Typer app, then run what it asked for in this loop (in a task
+    of its own, so what the job sets for the invocation ends with it)."""
+    import asyncio
+
+    code, job = parse_argv(app, argv)
+    return code if job is None else await asyncio.ensure_future(job())

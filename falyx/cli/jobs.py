@@ -7,7 +7,6 @@ it: while `run_argv` is parsing, the job is collected and awaited in the caller'
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -16,11 +15,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from falyx.errors import FalyxError
-from falyx.runner import Session
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
     from falyx.command import Command
+    from falyx.runner import Session
 
 __all__ = [
     "Job", "check_executor_option", "collecting", "dispatch", "fail", "lookup", "session_of",
@@ -43,20 +42,24 @@ def collecting() -> Iterator[list[Job]]:
 
 
 def dispatch(job: Job) -> None:
-    """Hand the job to `run_argv` when it is parsing, else run it here in its own loop.
+    """Hand the job to `parse_argv` when it is parsing, else run it here in its own loop.
 
-    Either way the job runs in a task of its own, so what it sets for the invocation (the
-    default executor) ends with it.
+    Either way the job runs in a task of its own (`run_argv` or `asyncio.run` starts it), so
+    what it sets for the invocation (the default executor) ends with it.
     """
     sink = _SINK.get()
     if sink is not None:
-        sink.append(lambda: asyncio.ensure_future(job()))
+        sink.append(job)
         return
+    import asyncio
+
     raise typer.Exit(asyncio.run(job()))
 
 
 def session_of(ctx: typer.Context) -> Session:
     """The global options, from the nearest context that has them (the app may be mounted)."""
+    from falyx.runner import Session
+
     current: Any = ctx
     while current is not None and not isinstance(current.obj, Session):
         current = current.parent
