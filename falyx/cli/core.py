@@ -240,7 +240,7 @@ def parse_argv(app: Falyx, argv: list[str]) -> tuple[int, jobs.Job | None]:
         from falyx.render import render_error
 
         render_error(f"Error: {exc}")
-        return exc.exit_code
+        return exc.exit_code, None
     with jobs.collecting() as sink:
         try:
             # Not standalone: a usage error is ours to print, as one line (DESIGN §2.6)
