@@ -3,12 +3,14 @@
 
 
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from falyx.cli import jobs
 from falyx.cli.core import complete_keys, line_parser, parse_command
+from falyx.cli.lazy import BuiltinCommand, LazyCommand, build_single
 from falyx.cli.options import literal
 
 if TYPE_CHECKING:
@@ -91,21 +93,33 @@ def _menu(app: "Falyx", session: "Session", ctx: typer.Context) -> None:
     jobs.dispatch(job)
 
 
-def add_builtins(t: typer.Typer, app: "Falyx") -> None:
-    """`preview`, `help`, `run-all` and `history`."""
+_HELP = {
+    "preview": "Show the tree of what a command would run; run nothing.",
+    "help": "List the commands, grouped by tag.",
+    "run-all": "Run every command with a tag, concurrently.",
+    "history": "Show the execution history (persists across runs).",
+}
 
-    def complete_tags(incomplete: str) -> list[str]:
-        tags = dict.fromkeys(tag for c in app.visible_commands() for tag in c.tags)
-        return [tag for tag in tags if tag.startswith(incomplete)]
 
-    @t.command("preview", help="Show the tree of what a command would run; run nothing.")
+def lazy_builtins(app: "Falyx") -> list[LazyCommand]:
+    """`preview`, `help`, `run-all` and `history`, each built on first use."""
+    adders = {"preview": _add_preview, "help": _add_help, "run-all": _add_run_all,
+              "history": _add_history}
+    return [LazyCommand(name, doc, build=partial(build_single, partial(adders[name], app=app)))
+            for name, doc in _HELP.items()]
+
+
+def _add_preview(t: typer.Typer, app: "Falyx") -> None:
+    @t.command("preview", help=_HELP["preview"], cls=BuiltinCommand)
     def preview(key: Annotated[str, typer.Argument(
             metavar="KEY", autocompletion=complete_keys(app))]) -> None:
         from falyx.render import render_preview
 
         render_preview(jobs.lookup(app, key).preview())
 
-    @t.command("help", help="List the commands, grouped by tag.")
+
+def _add_help(t: typer.Typer, app: "Falyx") -> None:
+    @t.command("help", help=_HELP["help"], cls=BuiltinCommand)
     def help_(
         tag: Annotated[Optional[str], typer.Option(
             "-t", "--tag", help="Only the commands with this tag.")] = None,
@@ -118,7 +132,13 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         except UsageError as exc:
             jobs.fail(str(exc), exc.exit_code)
 
-    @t.command("run-all", help="Run every command with a tag, concurrently.")
+
+def _add_run_all(t: typer.Typer, app: "Falyx") -> None:
+    def complete_tags(incomplete: str) -> list[str]:
+        tags = dict.fromkeys(tag for c in app.visible_commands() for tag in c.tags)
+        return [tag for tag in tags if tag.startswith(incomplete)]
+
+    @t.command("run-all", help=_HELP["run-all"], cls=BuiltinCommand)
     def run_all(
         ctx: typer.Context,
         tag: Annotated[str, typer.Option("-t", "--tag", help="Tag to run.",
@@ -149,7 +169,9 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
 
         jobs.dispatch(job)
 
-    @t.command("history", help="Show the execution history (persists across runs).")
+
+def _add_history(t: typer.Typer, app: "Falyx") -> None:
+    @t.command("history", help=_HELP["history"], cls=BuiltinCommand)
     def history(
         ctx: typer.Context,
         status: Annotated[Optional[Status], typer.Option("--status", case_sensitive=False)] = None,

@@ -17,6 +17,8 @@ import typer
 import typer.core
 
 from falyx.cli import jobs
+from falyx.cli.conversion import OwnOptions
+from falyx.cli.lazy import LazyCommand, build_single, lazy_group_class
 from falyx.cli.options import (
     RETRY_OVERRIDES,
     RUN_KEYS,
@@ -131,7 +133,26 @@ def line_parser(
     return parse
 
 
-def _add_command(t: typer.Typer, app: Falyx, command: Command) -> None:
+def _lazy_command(app: Falyx, command: Command) -> LazyCommand:
+    """The command's subcommand, built when first resolved."""
+    doc = literal(command.help_text or command.description)
+    short = literal(command.description)
+
+    def register(t: typer.Typer) -> None:
+        _add_command(t, app, command, doc, short)
+
+    return LazyCommand(command.cli_name or command.key, doc, short_help=short,
+                       hidden=command.hidden, build=lambda: build_single(register))
+
+
+class CommandWithRunOptions(OwnOptions, typer.core.TyperCommand):
+    """A command's subcommand: its run options (and `--help`) are falyx's, the rest the
+    user's, converted by Typer."""
+
+    own_options = frozenset({*RUN_KEYS, "help"})
+
+
+def _add_command(t: typer.Typer, app: Falyx, command: Command, doc: str, short: str) -> None:
     params = [context_parameter(), *map(option_parameter, command.parameters()),
               *run_parameters()]
 
@@ -143,9 +164,8 @@ def _add_command(t: typer.Typer, app: Falyx, command: Command) -> None:
         jobs.dispatch(run_job(app, jobs.session_of(ctx), request, _keep_open(ctx)))
         return None
 
-    doc = literal(command.help_text or command.description)
-    t.command(name=command.cli_name, hidden=command.hidden, help=doc,
-              short_help=literal(command.description))(
+    t.command(name=command.cli_name, hidden=command.hidden, help=doc, short_help=short,
+              cls=CommandWithRunOptions)(
         make_callback(invoke, params, command.cli_name or command.key, doc))
 
 
@@ -170,7 +190,7 @@ def _run_group_class(app: Falyx) -> type[typer.core.TyperGroup]:
     So `run KEY ARGS` parses, converts, helps and completes exactly as the named subcommand.
     """
 
-    class RunGroup(typer.core.TyperGroup):
+    class RunGroup(OwnOptions, typer.core.TyperGroup):
         def list_commands(self, ctx: typer.Context) -> list[str]:
             return _keys(app)
 
@@ -198,33 +218,41 @@ def _run_group_class(app: Falyx) -> type[typer.core.TyperGroup]:
     return RunGroup
 
 
-def _add_run(t: typer.Typer, app: Falyx) -> None:
+_RUN_HELP = "Run a command by key or alias (any case): run KEY [ARGS]"
+
+
+def _lazy_run(app: Falyx) -> LazyCommand:
+    """`run`: a group whose subcommands are the keys."""
+    return LazyCommand("run", _RUN_HELP, build=lambda: build_single(
+        lambda t: _add_run(t, app), name="run", cls=_run_group_class(app),
+        invoke_without_command=True, subcommand_metavar="KEY [ARGS]..."))
+
+
+def _add_run(run: typer.Typer, app: Falyx) -> None:
     def invoke(**values: Any) -> None:
         ctx: typer.Context = values.pop("falyx_ctx")
         if ctx.invoked_subcommand is None:
             jobs.fail("missing KEY: run KEY [ARGS] (the 'help' command lists the keys)")
         ctx.meta[_OUTER] = values  # run options given before KEY
 
-    doc = "Run a command by key or alias (any case): run KEY [ARGS]"
-    run = typer.Typer(cls=_run_group_class(app), invoke_without_command=True,
-                      subcommand_metavar="KEY [ARGS]...", rich_markup_mode="rich")
     params = [context_parameter(), *run_parameters()]
-    run.callback(help=doc)(make_callback(invoke, params, "run", doc))
-    t.add_typer(run, name="run")
+    run.callback(help=_RUN_HELP)(make_callback(invoke, params, "run", _RUN_HELP))
 
 
 def build_typer(app: Falyx) -> typer.Typer:
-    """Compile the registry into a `typer.Typer` (a pure function of the registry)."""
+    """Compile the registry into a `typer.Typer` (a pure function of the registry).
+
+    Its subcommands (the commands, the built-ins, `run`) are built on first use
+    (`falyx.cli.lazy`); the global options are the callback's.
+    """
     from falyx.cli import builtins as builtins_cli
 
+    commands = [*(_lazy_command(app, c) for c in app.commands.values()),
+                *builtins_cli.lazy_builtins(app), _lazy_run(app)]
     t = typer.Typer(name=app.program, help=literal(app.title), add_completion=True,
-                    rich_markup_mode="rich",
+                    rich_markup_mode="rich", cls=lazy_group_class(commands),
                     context_settings={"help_option_names": ["-h", "--help"]})
     builtins_cli.add_callback(t, app)
-    for command in app.commands.values():
-        _add_command(t, app, command)
-    _add_run(t, app)
-    builtins_cli.add_builtins(t, app)
     return t
 
 

@@ -131,17 +131,29 @@ def compile_app(app: Falyx) -> Any:
             naming the command and the parameter.
     """
     try:
-        return typer.main.get_command(app.typer)
+        group = typer.main.get_command(app.typer)
+        for command in app.commands.values():  # subcommands are built on first use
+            _compile_parameters(command.parameters())
     except Exception as exc:
         _name_unsupported_parameter(app, exc)
         raise
+    return group
+
+
+def _compile_parameters(params: list[inspect.Parameter]) -> None:
+    """Turn a command's own parameters into Click options, to refuse a bad one at start-up."""
+    if params:
+        probe = typer.Typer(add_completion=False)
+        probe.command()(make_callback(lambda **_: None, list(map(option_parameter, params)),
+                                      "probe", ""))
+        typer.main.get_command(probe)
 
 
 def _name_unsupported_parameter(app: Falyx, error: Exception) -> None:
     """Compile each parameter alone to find the one Typer refused (only after a failure)."""
     for command in app.commands.values():
         for param in command.parameters():
-            alone = typer.Typer()
+            alone = typer.Typer(add_completion=False)
             alone.command()(make_callback(lambda **_: None, [option_parameter(param)], "p", ""))
             try:
                 typer.main.get_command(alone)
