@@ -97,13 +97,14 @@ def lookup(app: Falyx, key: str) -> Command:
 
 def start(app: Falyx, session: Session) -> None:
     """What every job does first: console logging, the history store, the default executor."""
-    from falyx.action.executors import set_default_executor
     from falyx.logs import setup_logging
     from falyx.runner import attach_history
 
     setup_logging(session.verbose, session.log_format)
     attach_history(app, session.history)
     if session.executor:
+        from falyx.action.executors import set_default_executor
+
         set_default_executor(session.executor)
 
 
