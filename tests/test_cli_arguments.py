@@ -24,6 +24,7 @@ from falyx.cli import line_parser
 from falyx.menu import handle_entry
 from falyx.runner import Session
 from falyx.testing import run_cli
+from tests.conftest import TYPER_029
 
 
 class Mode(str, enum.Enum):
@@ -186,7 +187,6 @@ def test_run_key_passes_python_values_as_given(row: Row) -> None:
 
 # -- bad input: one clear message, exit 2, nothing runs ------------------------------------
 #: Typer 0.29 converts with pydantic, whose messages differ from Click's: (Typer < 0.29, 0.29).
-TYPER_029 = tuple(int(part) for part in typer.__version__.split(".")[:2]) >= (0, 29)
 INVALID_V = "Invalid value for '--v': "
 BAD_BY_VERSION = [
     ("int", ["--v", "many"], INVALID_V + "'many' is not a valid int.",

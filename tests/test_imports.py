@@ -8,9 +8,8 @@ import subprocess
 import sys
 
 import pytest
-import typer
 
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import ROOT, TYPER_029, subprocess_env
 
 HEAVY = ["typer", "click", "rich", "questionary", "prompt_toolkit", "tenacity", "yaml", "dask"]
 #: What a no-op run loads but `--help` must not: the event loop, the runner, the engine's
@@ -18,7 +17,6 @@ HEAVY = ["typer", "click", "rich", "questionary", "prompt_toolkit", "tenacity", 
 RUN_ONLY = ["asyncio", "concurrent", "ssl", "socket", "sqlite3", "pydantic", "falyx.runner",
             "falyx.interrupts", "falyx.store", "falyx.action.process", "falyx.action.shell",
             "falyx.action.executors"]
-TYPER_029 = tuple(int(part) for part in typer.__version__.split(".")[:2]) >= (0, 29)
 
 
 def _modules(probe: str) -> set[str]:
