@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import typer
@@ -29,19 +28,24 @@ class BuiltinCommand(OwnOptions, typer.core.TyperCommand):
     """A built-in subcommand (`preview`, `history`, ...): all its options are falyx's own."""
 
 
-@dataclass(frozen=True)
 class LazyCommand:
-    """A subcommand of the root group: what listing shows, and how to build it."""
+    """A subcommand of a lazy group: what listing shows, and how to build it.
 
-    name: str
-    help: str
-    build: Callable[[], Any]  # -> a Click command named `name`
-    short_help: str | None = None
-    hidden: bool = False
+    (A plain class: a dataclass would cost more to define than the lazy building saves.)
+    """
+
+    __slots__ = ("build", "help", "hidden", "name", "panel", "short_help")
+
+    def __init__(self, name: str, help: str, build: Callable[[], Any], *,
+                 short_help: str | None = None, hidden: bool = False,
+                 panel: str | None = None) -> None:
+        self.name, self.help, self.build = name, help, build  # build() -> the Click command
+        self.short_help, self.hidden, self.panel = short_help, hidden, panel
 
     def stub(self) -> typer.core.TyperCommand:
-        return typer.core.TyperCommand(name=self.name, help=self.help,
-                                       short_help=self.short_help, hidden=self.hidden)
+        """A parameterless command with this one's name, help and help panel."""
+        return typer.core.TyperCommand(name=self.name, help=self.help, hidden=self.hidden,
+                                       short_help=self.short_help, rich_help_panel=self.panel)
 
 
 def build_single(register: Callable[[typer.Typer], None], **settings: Any) -> Any:
