@@ -113,8 +113,9 @@ def find_entry(app: Falyx, word: str) -> Command | Submenu | None:
     """`app`'s own command or submenu with this key, alias or CLI name (any case)."""
     wanted = word.upper()
     found = app.key_index.get(wanted)
-    return found or next((e for e in _entries(app) if (e.cli_name or "").upper() == wanted),
-                         None)
+    if found is not None:
+        return found
+    return next((e for e in _entries(app) if (e.cli_name or "").upper() == wanted), None)
 
 
 def unknown_message(app: Falyx, key: str, prefix: str = "") -> str:
