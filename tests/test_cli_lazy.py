@@ -43,8 +43,8 @@ def run_group(group: Any, argv: list[str]) -> str:
 
 
 def built(group: Any) -> set[str]:
-    """The subcommands that have been built: a stub has no parameters, a real one has."""
-    return {name for name, command in group.commands.items() if command.params}
+    """The subcommands that have been built: a stub has no callback, a real one has."""
+    return {name for name, command in group.commands.items() if command.callback}
 
 
 def test_help_lists_every_visible_subcommand_in_order_without_building_any() -> None:
@@ -52,10 +52,11 @@ def test_help_lists_every_visible_subcommand_in_order_without_building_any() -> 
 
     text = run_group(group, ["--help"])
 
-    panel = [line for line in text[text.index("Commands"):].splitlines()[1:] if "│" in line]
-    listed = [line.strip("│ ").split()[0] for line in panel]
+    panel = text[text.index("Commands"):].splitlines()[1:]
+    rows = [line for line in panel if line.startswith("│ ") and not line.startswith("│  ")]
+    listed = [row.split()[1] for row in rows]  # continuation lines of a wrapped help skipped
     assert listed == ["build", "noop", "preview", "help", "run-all", "history", "run"]
-    assert "Build the artefact." in panel[0]
+    assert "Build the artefact." in rows[0]
     assert built(group) == set()
 
 
@@ -106,3 +107,18 @@ def test_completion_of_subcommand_names_lists_them_with_their_help() -> None:
 
     assert items == {"build": "Build the artefact."}
     assert built(group) == set()
+
+
+def test_a_submenu_is_a_lazy_group_of_its_own() -> None:
+    app, ops = make_app(), Falyx("Ops", program="ops")
+    ops.add_command("R", "Restart the service", lambda: None, name="restart")
+    app.add_submenu("O", "Ops", ops)
+    group = compile_app(app)
+
+    root_help = run_group(group, ["--help"])
+    ops_help = run_group(group, ["ops", "--help"])
+
+    assert "Ops (menu O)" in root_help
+    assert "restart" in ops_help and "Restart the service" in ops_help
+    assert built(group) == {"ops"}
+    assert built(group.commands["ops"]) == set()

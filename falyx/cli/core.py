@@ -30,11 +30,13 @@ from falyx.cli.options import (
     run_parameters,
 )
 from falyx.errors import FalyxError, RegistrationError, UsageError
+from falyx.submenu import find_command
 
 if TYPE_CHECKING:  # the runner (asyncio, signals, prompts) loads when something runs
     from falyx.app import Falyx
     from falyx.command import Command
     from falyx.runner import RunRequest, Session
+    from falyx.submenu import Submenu
 
 __all__ = [
     "build_typer", "complete_keys", "line_parser", "parse_argv", "parse_command", "run_argv",
@@ -93,18 +95,20 @@ def run_job(
 
 def parse_command(
     parent: typer.Context, command: Command, tokens: list[str],
-    outer: Mapping[str, Any] | None = None,
+    outer: Mapping[str, Any] | None = None, app: Falyx | None = None,
 ) -> tuple[RunRequest, ExitStack]:
     """Parse `tokens` with `command`'s subcommand, converted exactly as Typer converts them.
 
-    `parent` is the context of the group holding the subcommand; `outer` holds run options
-    given outside it. Returns the request and what to close once it has run.
+    `parent` is the context of the group holding the subcommand, or with `app` (the app that
+    group was built from), of a group above it: the subcommand is then found through the
+    sub-groups of the submenus on the way. `outer` holds run options given outside it.
+    Returns the request and what to close once it has run.
 
     Raises:
         typer.TyperException: bad input (Typer's usage errors; the CLI prints it, exit 2).
         typer.Exit: `--help` was asked for and has been printed.
     """
-    sub = parent.command.get_command(parent, command.cli_name)  # type: ignore[attr-defined]
+    sub = subcommand(parent, command, app)
     meta = parent.meta
     meta[_PARSE_ONLY], meta[_OUTER] = True, dict(outer or {})
     try:
@@ -116,15 +120,26 @@ def parse_command(
         meta.pop(_OUTER, None)
 
 
+def subcommand(parent: typer.Context, command: Command, app: Falyx | None = None) -> Any:
+    """`command`'s Click command in the group of `parent` (built from `app`, when given: then
+    also a command of one of its submenus, found in their sub-groups)."""
+    group: Any = parent.command
+    path = find_command(app, command) if app is not None else None
+    for submenu in path or ():
+        group = group.get_command(parent, submenu.cli_name)
+    return group.get_command(parent, command.cli_name)
+
+
 def line_parser(
-    parent: typer.Context,
+    parent: typer.Context, app: Falyx | None = None,
 ) -> Callable[[Command, list[str]], tuple[RunRequest, ExitStack] | None]:
     """For the menu: parse the words typed after a key, or raise `UsageError` with Typer's
-    message (None when the words asked for `--help`, which has been printed)."""
+    message (None when the words asked for `--help`, which has been printed). `parent` is
+    the context of the group built from `app` (the root's, for a menu with submenus)."""
 
     def parse(command: Command, tokens: list[str]) -> tuple[RunRequest, ExitStack] | None:
         try:
-            return parse_command(parent, command, tokens)
+            return parse_command(parent, command, tokens, app=app)
         except typer.Exit:
             return None
         except typer.TyperException as exc:
@@ -169,13 +184,14 @@ def _add_command(t: typer.Typer, app: Falyx, command: Command, doc: str, short: 
         make_callback(invoke, params, command.cli_name or command.key, doc))
 
 
-def complete_keys(app: Falyx) -> Callable[[str], list[str]]:
-    """Shell completion of command keys and aliases, in lower case after a lower-case start."""
+def complete_keys(app: Falyx, menus: bool = False) -> Callable[[str], list[str]]:
+    """Shell completion of command keys and aliases (and submenu keys, with `menus`), in
+    lower case after a lower-case start."""
 
     def complete(incomplete: str) -> list[str]:
         lower = incomplete.islower()
-        return [k.lower() if lower else k for k in _keys(app)
-                if k.lower().startswith(incomplete.lower())]
+        keys = [*_keys(app), *(app.submenus if menus else ())]
+        return [k.lower() if lower else k for k in keys if k.lower().startswith(incomplete.lower())]
 
     return complete
 
@@ -209,9 +225,7 @@ def _run_group_class(app: Falyx) -> type[typer.core.TyperGroup]:
                 if ctx.resilient_parsing:  # shell completion: stay quiet
                     return None
                 jobs.fail(str(exc), exc.exit_code)
-            parent = ctx.parent
-            named = parent.command.get_command(parent, command.cli_name)  # type: ignore
-            keyed = copy(named)  # listed and shown under its key
+            keyed = copy(subcommand(ctx.parent, command, app))  # listed, shown under its key
             keyed.name = name.upper()
             return keyed
 
@@ -242,18 +256,46 @@ def _add_run(run: typer.Typer, app: Falyx) -> None:
 def build_typer(app: Falyx) -> typer.Typer:
     """Compile the registry into a `typer.Typer` (a pure function of the registry).
 
-    Its subcommands (the commands, the built-ins, `run`) are built on first use
-    (`falyx.cli.lazy`); the global options are the callback's.
+    Its subcommands (the commands, the built-ins, the submenus' sub-groups, `run`) are built
+    on first use (`falyx.cli.lazy`); the global options are the callback's.
     """
     from falyx.cli import builtins as builtins_cli
 
-    commands = [*(_lazy_command(app, c) for c in app.commands.values()),
-                *builtins_cli.lazy_builtins(app), _lazy_run(app)]
     t = typer.Typer(name=app.program, help=literal(app.title), add_completion=True,
-                    rich_markup_mode="rich", cls=lazy_group_class(commands),
-                    context_settings={"help_option_names": ["-h", "--help"]})
+                    rich_markup_mode="rich", cls=lazy_group_class(_entries(app)),
+                    context_settings=_CONTEXT)
     builtins_cli.add_callback(t, app)
     return t
+
+
+_CONTEXT = {"help_option_names": ["-h", "--help"]}
+SUBMENU_PANEL = "Submenus"
+
+
+def _entries(app: Falyx) -> list[LazyCommand]:
+    """`app`'s subcommands, in the order Typer lists them: its commands, the built-ins, its
+    submenus as sub-groups, then `run`."""
+    from falyx.cli import builtins as builtins_cli
+
+    return [*(_lazy_command(app, c) for c in app.commands.values()),
+            *builtins_cli.lazy_builtins(app), *map(_lazy_submenu, app.submenus.values()),
+            _lazy_run(app)]
+
+
+def _lazy_submenu(submenu: Submenu) -> LazyCommand:
+    """A mounted app as the sub-group `submenu.cli_name`, with everything a root app has
+    (commands, `run`, `run-all`, `preview`, `history`, `help`, its own submenus) except the
+    global options, which stay on the root (DESIGN §2.12)."""
+    from falyx.cli import builtins as builtins_cli
+
+    doc = literal(submenu.app.title)
+    short = literal(f"{submenu.description} (menu {submenu.key})")
+    return LazyCommand(submenu.cli_name, doc, short_help=short, panel=SUBMENU_PANEL,
+                       build=lambda: build_single(
+                           lambda group: builtins_cli.add_group_callback(group, submenu.app),
+                           name=submenu.cli_name, cls=lazy_group_class(_entries(submenu.app)),
+                           help=doc, short_help=short, rich_help_panel=SUBMENU_PANEL,
+                           context_settings=_CONTEXT))
 
 
 def parse_argv(app: Falyx, argv: list[str]) -> tuple[int, jobs.Job | None]:

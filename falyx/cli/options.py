@@ -130,10 +130,13 @@ def compile_app(app: Falyx) -> Any:
         RegistrationError: a parameter Typer cannot turn into an option (`dict`, a Union...),
             naming the command and the parameter.
     """
+    from falyx.submenu import subtree
+
     try:
         group = typer.main.get_command(app.typer)
-        for command in app.commands.values():  # subcommands are built on first use
-            _compile_parameters(command.parameters())
+        for member in subtree(app):  # subcommands are built on first use: check them now
+            for command in member.commands.values():
+                _compile_parameters(command.parameters())
     except Exception as exc:
         _name_unsupported_parameter(app, exc)
         raise
@@ -150,8 +153,11 @@ def _compile_parameters(params: list[inspect.Parameter]) -> None:
 
 
 def _name_unsupported_parameter(app: Falyx, error: Exception) -> None:
-    """Compile each parameter alone to find the one Typer refused (only after a failure)."""
-    for command in app.commands.values():
+    """Compile each parameter alone to find the one Typer refused (only after a failure),
+    in the app's submenus too."""
+    from falyx.submenu import subtree
+
+    for command in (c for member in subtree(app) for c in member.commands.values()):
         for param in command.parameters():
             alone = typer.Typer(add_completion=False)
             alone.command()(make_callback(lambda **_: None, [option_parameter(param)], "p", ""))
