@@ -19,17 +19,17 @@ RUN_ONLY = ["asyncio", "concurrent", "ssl", "socket", "sqlite3", "pydantic", "fa
             "falyx.action.executors"]
 
 
-def _modules(probe: str) -> set[str]:
+def _modules(probe: str, history: str = "off") -> set[str]:
     """Every module name in `sys.modules` after `probe` ran in a fresh interpreter."""
     code = (f"{probe}\nimport json, sys\n"
             "sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env=subprocess_env(FALYX_HISTORY="off"), timeout=60)
+                          env=subprocess_env(FALYX_HISTORY=history), timeout=60)
     line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES "))
     return set(json.loads(line.removeprefix("MODULES ")))
 
 
-def _script(path: str, *argv: str) -> set[str]:
+def _script(path: str, *argv: str, history: str = "off") -> set[str]:
     """The modules loaded by running the script at `path` (relative to the repo) with ARGV."""
     return _modules(
         "import runpy, sys\n"
@@ -37,7 +37,8 @@ def _script(path: str, *argv: str) -> set[str]:
         "try:\n"
         f"    runpy.run_path({str(ROOT / path)!r}, run_name='__main__')\n"
         "except SystemExit:\n"
-        "    pass\n"
+        "    pass\n",
+        history,
     )
 
 
@@ -117,3 +118,14 @@ def test_falyx_own_options_never_load_pydantic(argv: list[str]) -> None:
 def test_a_users_parameter_is_converted_by_typer_with_pydantic() -> None:
     """The control for the test above: the probe does see Typer 0.29 load pydantic."""
     assert _has(_script("examples/decorators.py", "build", "--target", "x"), "pydantic")
+
+
+def test_a_run_without_history_loads_neither_sqlite_nor_the_menu_parts(tmp_path) -> None:
+    unwanted = ["sqlite3", "falyx.store", "falyx.history_row", "falyx.bottom_bar",
+                "falyx.prompts", "falyx.menu"]
+    without = _script("examples/decorators.py", "run", "N", "-y")
+    with_history = _script("examples/decorators.py", "run", "N", "-y",
+                           history=str(tmp_path / "h.db"))
+
+    assert [m for m in unwanted if _has(without, m)] == []
+    assert _has(with_history, "sqlite3") and _has(with_history, "falyx.store")
