@@ -106,7 +106,9 @@ class _AppBuilder:
             self.report((), "defines no commands; add some under 'commands' (see 'falyx init')")
         add_to_path(self.looked_in)
         history = config.history
-        if history is not None and history.lower() != "off":
+        if isinstance(history, bool):  # YAML reads a bare `off` as false
+            history = None if history else "off"
+        elif history is not None and history.lower() != "off":
             history = str(self.doc.file.parent / history)
         app = Falyx(config.title or "falyx", program=config.program or "falyx",
                     version=config.version, history=history)

@@ -210,8 +210,9 @@ class ConfigFile(Struct, forbid_unknown_fields=True, kw_only=True):
     program: Annotated[str, Meta(
         description="Program name (history file and usage; default 'falyx').")] | None = None
     version: str | None = None
-    history: Annotated[str, Meta(
-        description="History database path (relative to this file), or 'off'.")] | None = None
+    history: Annotated[Union[str, bool], Meta(
+        description="History database path (relative to this file), or off (false)."
+    )] | None = None
     pythonpath: Annotated[Union[str, list[str]], Meta(
         description="Folders put on sys.path for import refs (default: this file's folder)."
     )] | None = None

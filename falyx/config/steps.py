@@ -140,7 +140,7 @@ class StepFactory:
         if spec.timeout is not None:
             options["timeout"] = spec.timeout
         if spec.rollback is not None:
-            undo = self.step(spec.rollback, (*path, "rollback"))
+            undo = self._rollback(spec.rollback, (*path, "rollback"))
             ok = ok and undo is not None
             options["rollback"] = undo
         if spec.hooks:
@@ -152,6 +152,12 @@ class StepFactory:
         if spec.inject_into is not None:
             options["inject_into"] = spec.inject_into
         return options if ok else None
+
+    def _rollback(self, spec: str | StepSpec, path: DocPath) -> Any:
+        """A ref's function itself (as `rollback=undo` in Python), or a step (key, mapping)."""
+        if isinstance(spec, str) and is_ref(spec) and self.lookup_key(spec, path) is NOT_A_KEY:
+            return self.callable(spec, path)
+        return self.step(spec, path)
 
     def retry_policy(self, retry: bool | int | RetrySpec, path: DocPath) -> RetryPolicy | None:
         """`true`, a number of retries, or policy fields, as a `RetryPolicy`."""
