@@ -202,3 +202,29 @@ def test_the_schema_accepts_inits_file_and_every_example_and_refuses_bad_ones() 
                  "negative_retry_delay.yaml", "missing_key.yaml", "wrong_type_step.yaml"):
         document = yaml.safe_load((BAD / name).read_text())
         assert list(validator.iter_errors(document)), name
+
+
+def test_shell_completion_of_the_script_offers_the_configs_keys(tmp_path: Path) -> None:
+    (tmp_path / "falyx.yaml").write_text(MINIMAL + "  - {key: B, description: Build, "
+                                                   "action: 'builtins:print'}\n")
+    done = falyx(cwd=tmp_path, _FALYX_COMPLETE="complete_bash", COMP_WORDS="falyx run ",
+                 COMP_CWORD="2")
+    assert done.stdout.split() == ["A", "B"]
+
+
+def test_the_menu_of_a_config_opens_in_a_terminal_and_runs_a_command(tmp_path: Path) -> None:
+    from tests.test_menu_pty import PROMPT, Terminal
+
+    (tmp_path / "falyx.yaml").write_text(
+        "title: Config menu\ncommands:\n"
+        "  - {key: A, description: Answer, action: 'menu_tasks:answer'}\n")
+    (tmp_path / "menu_tasks.py").write_text("def answer():\n    print('forty-two')\n")
+    state = tmp_path / "state"
+    state.mkdir()
+    # `python -m falyx -c FILE --menu` in a pty
+    term = Terminal(Path("-m"), state, "falyx", "-c", str(tmp_path / "falyx.yaml"), "--menu")
+    term.expect("Config menu", PROMPT)
+    term.type("a\r")
+    term.expect("forty-two", PROMPT)
+    term.type("X\r")
+    assert term.exit_status() == 0
