@@ -228,3 +228,14 @@ def test_the_menu_of_a_config_opens_in_a_terminal_and_runs_a_command(tmp_path: P
     term.expect("forty-two", PROMPT)
     term.type("X\r")
     assert term.exit_status() == 0
+
+
+def test_a_process_step_runs_in_a_real_worker_process(tmp_path: Path) -> None:
+    (tmp_path / "proc_tasks.py").write_text(
+        "import os\n\ndef where(n: int = 1) -> list:\n    return [os.getpid(), n * n]\n")
+    (tmp_path / "falyx.yaml").write_text(
+        "commands:\n  - {key: P, description: Square, process: 'proc_tasks:where'}\n")
+    done = falyx("run", "P", "--n", "7", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    pid, square = json.loads(done.stdout)["result"]
+    assert square == 49 and pid != os.getpid()
