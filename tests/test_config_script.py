@@ -235,7 +235,10 @@ def test_a_process_step_runs_in_a_real_worker_process(tmp_path: Path) -> None:
         "import os\n\ndef where(n: int = 1) -> list:\n    return [os.getpid(), n * n]\n")
     (tmp_path / "falyx.yaml").write_text(
         "commands:\n  - {key: P, description: Square, process: 'proc_tasks:where'}\n")
-    done = falyx("run", "P", "--n", "7", "--json", cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    pid, square = json.loads(done.stdout)["result"]
-    assert square == 49 and pid != os.getpid()
+    cli = subprocess.Popen([sys.executable, "-m", "falyx", "run", "P", "--n", "7", "--json"],
+                           cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, env=subprocess_env())
+    out, err = cli.communicate(timeout=60)
+    assert cli.returncode == 0, err
+    pid, square = json.loads(out)["result"]
+    assert square == 49 and pid != cli.pid  # computed in a worker, not in the CLI process
