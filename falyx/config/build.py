@@ -55,19 +55,31 @@ def _load(file: Path, stack: tuple[Path, ...]) -> Falyx:
 
 
 def _salvage(data: Any) -> ConfigFile:
-    """The commands and submenus of an invalid document that convert on their own."""
+    """What of an invalid document converts on its own: settings, commands, submenus.
+
+    Invalid items become None (indices stay those of the file); their problems are known.
+    """
     salvaged = ConfigFile()
     if not isinstance(data, dict):
         return salvaged
-    for field, kind, into in (("commands", CommandSpec, salvaged.commands),
-                              ("submenus", SubmenuSpec, salvaged.submenus)):
-        items = data.get(field)
-        for item in items if isinstance(items, list) else ():
-            try:
-                into.append(msgspec.convert(item, kind))
-            except msgspec.ValidationError:
-                into.append(None)  # keeps indices aligned with the file
+    for info in msgspec.structs.fields(ConfigFile):
+        raw = data.get(info.encode_name)
+        if raw is None:
+            continue
+        if info.name in ("commands", "submenus"):
+            kind = CommandSpec if info.name == "commands" else SubmenuSpec
+            items = [_converted(item, kind) for item in (raw if isinstance(raw, list) else ())]
+            setattr(salvaged, info.name, items)
+        else:
+            setattr(salvaged, info.name, _converted(raw, info.type))
     return salvaged
+
+
+def _converted(value: Any, tp: Any) -> Any:
+    try:
+        return msgspec.convert(value, tp)
+    except msgspec.ValidationError:
+        return None
 
 
 def _broken_keys(doc: Document) -> set[str]:
