@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from falyx.errors import ConfigError, UsageError
+from falyx.errors import UsageError
+
+if TYPE_CHECKING:
+    from falyx.app import Falyx
 
 __all__ = ["USAGE", "main"]
 
@@ -38,15 +41,13 @@ def main(argv: list[str]) -> NoReturn:
         if builtin is not None:
             raise SystemExit(builtin(explicit, rest[1:]))
         app = _load(explicit, rest)
-    except ConfigError as exc:
+    except UsageError as exc:  # ConfigFileError lines carry their own place: no prefix
         _fail(str(exc), prefix=not hasattr(exc, "problems"))
-    except UsageError as exc:
-        _fail(str(exc))
     app(rest)
     raise SystemExit(0)  # pragma: no cover - app() always exits
 
 
-def _load(explicit: str | None, rest: list[str]):  # -> Falyx
+def _load(explicit: str | None, rest: list[str]) -> Falyx:
     from falyx.config.discovery import ConfigNotFound, find_config
 
     try:
