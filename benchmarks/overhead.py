@@ -46,6 +46,10 @@ async def noop() -> None:
     return None
 
 
+async def take(last_result: object = None) -> None:
+    return None
+
+
 # -- timing ---------------------------------------------------------------------------------
 
 
@@ -80,6 +84,8 @@ class Case:
 
 def build_cases(steps: int) -> dict[str, Case]:
     chain = ChainedAction("bench-chain", [Action(f"step-{i}", noop) for i in range(steps)])
+    injecting = ChainedAction("bench-inject", [Action(f"step-{i}", take) for i in range(steps)],
+                              auto_inject=True)
     group = ActionGroup("bench-group", [Action(f"member-{i}", noop) for i in range(steps)])
     single = Action("bench-single", noop)
 
@@ -96,6 +102,8 @@ def build_cases(steps: int) -> dict[str, Case]:
 
     return {
         "chain": Case(f"ChainedAction of {steps:,} Actions", chain, ExecutionRegistry(LIMIT)),
+        "inject": Case(f"ChainedAction of {steps:,}, auto_inject", injecting,
+                       ExecutionRegistry(LIMIT)),
         "group": Case(f"ActionGroup of {steps:,} Actions", group, ExecutionRegistry(LIMIT)),
         "single": Case(f"{steps:,} standalone awaits of one Action", standalone,
                        ExecutionRegistry(LIMIT)),
@@ -114,7 +122,8 @@ async def time_cases(steps: int, rounds: int, warmup: int) -> dict[str, Case]:
         for case in cases.values():
             case.samples.append(await case.once())
     runs = warmup + rounds  # sanity: every step was really recorded into its own registry
-    expected = {"chain": (steps + 1) * runs, "group": (steps + 1) * runs, "single": steps * runs}
+    expected = {"chain": (steps + 1) * runs, "inject": (steps + 1) * runs,
+                "group": (steps + 1) * runs, "single": steps * runs}
     for key, count in expected.items():
         registry = cases[key].registry
         held = len(registry) if registry is not None else 0
@@ -209,7 +218,7 @@ def table(rows: list[list[str]], header: list[str], markdown: bool) -> str:
 
 
 def timing_rows(cases: dict[str, Case], n: int) -> list[list[str]]:
-    floor_of = {"chain": "bare", "single": "bare", "group": "gather"}
+    floor_of = {"chain": "bare", "inject": "bare", "single": "bare", "group": "gather"}
     rows = []
     for key, case in cases.items():
         ratio = best_ratio = target = ""

@@ -52,6 +52,9 @@ class Command(BaseAction):
     ) -> None:
         if not isinstance(key, str) or not key.strip() or any(c.isspace() for c in key):
             raise ValueError(f"command key must be a non-empty word, got {key!r}")
+        if not (isinstance(action, BaseAction) or callable(action)):
+            raise TypeError(f"command {key!r}: action must be a step or a callable, got "
+                            f"{type(action).__name__} {action!r}")
         step = to_action(action)
         policy = resolve_retry(retry, retry_policy)
         if retry_all and policy is None:
@@ -77,9 +80,25 @@ class Command(BaseAction):
         self.style = style
         self.hidden = hidden
         self.help_text = help_text
+        self._last: ExecutionContext | None = None
         if logging_hooks:
             self.hooks.register(HookType.BEFORE, _log_start)
             self.hooks.register(HookType.AFTER, _log_end)
+
+    @property
+    def result(self) -> Any:
+        """The result of this command's last run in this process (None if it failed or
+        never ran; a value an `on_error` hook recovered with counts as its result)."""
+        return None if self._last is None else self._last.result
+
+    def _children(self) -> tuple[BaseAction, ...]:
+        return (self.action,)
+
+    def _new_context(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any], options: RunOptions
+    ) -> ExecutionContext:
+        ctx = self._last = super()._new_context(args, kwargs, options)
+        return ctx
 
     def _prepare(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple, dict]:
         return (*args, *self.args), {**self.kwargs, **kwargs}
@@ -90,10 +109,16 @@ class Command(BaseAction):
         return done.result
 
     def run_options(self, **base: Any) -> RunOptions:
-        """The options a run of this command uses (its `retry_all` and `record_result`)."""
+        """The options a run of this command uses (its `retry_all` and `record_result`).
+
+        Its action is the `root` that `--retries N` gives a policy to only when no policy is
+        in effect anywhere in the command: none of its own, no `retry_all`, none on a step.
+        """
+        unretried = self.retry_policy is None and self.leaf_policy is None and all(
+            step.retry_policy is None for step in self.action.walk())
         return RunOptions(
-            command=self.key, root=self.action, leaf_policy=self.leaf_policy,
-            record_result=self.record_result, **base,
+            command=self.key, root=self.action if unretried else None,
+            leaf_policy=self.leaf_policy, record_result=self.record_result, **base,
         )
 
     def preview(self, options: RunOptions | None = None) -> PreviewNode:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import traceback as _traceback
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -11,23 +12,50 @@ from typing import Any
 __all__ = ["ExecutionContext", "SharedContext", "current_context"]
 
 OK, ERROR, CANCELLED = "OK", "ERROR", "CANCELLED"
-_EMPTY: dict[str, Any] = {}
 
 
 @dataclass(slots=True, eq=False)
 class SharedContext:
-    """State shared by the members of one chain or group execution."""
+    """State shared by the members of one chain or group execution.
+
+    `upstream` and `forward_as` carry injection through nested composites (DESIGN §2.15):
+    `upstream` is the enclosing chain's previous result when this composite started (None
+    at the top); `forward_as`, when set, is the keyword under which the composite's entry
+    steps (a chain's first step, a group's members) receive it even without asking.
+    """
 
     name: str
     kind: str = "chain"
     results: list[Any] = field(default_factory=list)
     errors: list[tuple[str, BaseException]] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    upstream: Any = None
+    forward_as: str | None = None
+    auto_inject: bool = False
+    members: Sequence[Any] = ()  # the steps this execution runs, in order
 
     @property
     def last_result(self) -> Any:
         """The most recent member result, or None."""
         return self.results[-1] if self.results else None
+
+    def handoff(self, step: Any) -> tuple[Any, str | None] | None:
+        """What `step`, starting now as a member of this composite, is handed.
+
+        Returns `(previous result, keyword)`, the keyword being the one `step` receives
+        the previous result under without asking for it (its own `inject_into` under a
+        chain's `auto_inject`), or None when it receives it only if it asks. Returns None
+        when `step` is not the member being started (a rollback, a step run from a hook).
+        """
+        if self.kind == "chain":
+            position = len(self.results)
+            if position >= len(self.members) or self.members[position] is not step:
+                return None
+            if position:
+                return self.results[-1], step.inject_into if self.auto_inject else None
+        elif step not in self.members:
+            return None
+        return self.upstream, self.forward_as
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.data.get(key, default)
@@ -36,9 +64,18 @@ class SharedContext:
         self.data[key] = value
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, init=False)
 class ExecutionContext:
-    """Everything known about one execution of one step; also its history record."""
+    """Everything known about one execution of one step; also its history record.
+
+    The fields up to `shared` are those of DESIGN §2.2; all are dataclass fields, so
+    `dataclasses.fields`, `replace` and `asdict` see every one. The lifecycle records the
+    clock as `start`/`end` (epoch seconds, cheap to take): `start_wall`/`end_wall` read as
+    aware UTC datetimes made from them, unless given explicitly; `extra` and `hook_errors`
+    are created on first read. `__init__` leaves those four slots empty unless given and
+    their readers fill them in (`_made_on_read`): a datetime costs ~0.5 µs, and most
+    records are never read.
+    """
 
     name: str
     action: Any = None
@@ -47,16 +84,18 @@ class ExecutionContext:
     result: Any = None
     exception: BaseException | None = None
     traceback: str | None = None
-    start: float | None = None  # wall clock, time.time()
-    end: float | None = None
+    start_wall: datetime | None = None
+    end_wall: datetime | None = None
     duration: float | None = None
     status: str = "RUNNING"
     attempts: int = 0
     run_id: str = ""
     parent: ExecutionContext | None = None
-    _extra: dict[str, Any] | None = None  # created on first use: most steps never touch it
+    extra: dict[str, Any] = field(default_factory=dict)
     shared: SharedContext | None = None
-    _hook_errors: list[tuple[str, BaseException]] | None = None
+    hook_errors: list[tuple[str, BaseException]] = field(default_factory=list)
+    start: float | None = None  # wall clock, time.time()
+    end: float | None = None
     kind: str = "Action"
     command: str | None = None
     record_result: bool = True
@@ -65,29 +104,65 @@ class ExecutionContext:
     undo: tuple[Any, ...] | list[Any] = ()
     recovered: bool = False
 
-    @property
-    def start_wall(self) -> datetime | None:
-        """Start as an aware UTC datetime."""
-        return None if self.start is None else datetime.fromtimestamp(self.start, timezone.utc)
-
-    @property
-    def end_wall(self) -> datetime | None:
-        """End as an aware UTC datetime."""
-        return None if self.end is None else datetime.fromtimestamp(self.end, timezone.utc)
-
-    @property
-    def extra(self) -> dict[str, Any]:
-        """Free-form data hooks and steps may attach to this execution."""
-        if self._extra is None:
-            self._extra = {}
-        return self._extra
-
-    @property
-    def hook_errors(self) -> list[tuple[str, BaseException]]:
-        """`(hook, exception)` for every hook that raised outside `before`."""
-        if self._hook_errors is None:
-            self._hook_errors = []
-        return self._hook_errors
+    def __init__(  # the generated one, minus the four fields made on demand
+        self,
+        name: str,
+        action: Any = None,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
+        result: Any = None,
+        exception: BaseException | None = None,
+        traceback: str | None = None,
+        start_wall: datetime | None = None,
+        end_wall: datetime | None = None,
+        duration: float | None = None,
+        status: str = "RUNNING",
+        attempts: int = 0,
+        run_id: str = "",
+        parent: ExecutionContext | None = None,
+        extra: dict[str, Any] | None = None,
+        shared: SharedContext | None = None,
+        hook_errors: list[tuple[str, BaseException]] | None = None,
+        start: float | None = None,
+        end: float | None = None,
+        kind: str = "Action",
+        command: str | None = None,
+        record_result: bool = True,
+        index: int | None = None,
+        id: int = 0,
+        undo: tuple[Any, ...] | list[Any] = (),
+        recovered: bool = False,
+    ) -> None:
+        self.name = name
+        self.action = action
+        self.args = args
+        self.kwargs = {} if kwargs is None else kwargs
+        self.result = result
+        self.exception = exception
+        self.traceback = traceback
+        self.duration = duration
+        self.status = status
+        self.attempts = attempts
+        self.run_id = run_id
+        self.parent = parent
+        self.shared = shared
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.command = command
+        self.record_result = record_result
+        self.index = index
+        self.id = id
+        self.undo = undo
+        self.recovered = recovered
+        if start_wall is not None:
+            self.start_wall = start_wall
+        if end_wall is not None:
+            self.end_wall = end_wall
+        if extra is not None:
+            self.extra = extra
+        if hook_errors is not None:
+            self.hook_errors = hook_errors
 
     @property
     def success(self) -> bool:
@@ -141,6 +216,47 @@ class ExecutionContext:
             f"ExecutionContext(name={self.name!r}, status={self.status}, "
             f"attempts={self.attempts}, duration={self.duration})"
         )
+
+
+def _utc(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc)
+
+
+def _made_on_read(name: str, make: Callable[[ExecutionContext, Any], Any], doc: str) -> None:
+    """Read the field `name` from its slot, or, while the slot is empty or None, from `make`.
+
+    Writes go straight to the slot through its own C setter. (A `__getattr__` would do the
+    same for less code, but it stops CPython specialising every attribute read of the class.)
+    """
+    slot = ExecutionContext.__dict__[name]
+
+    def read(ctx: ExecutionContext) -> Any:
+        try:
+            value = slot.__get__(ctx, ExecutionContext)
+        except AttributeError:  # left empty by `__init__`
+            value = None
+        return make(ctx, slot) if value is None else value
+
+    setattr(ExecutionContext, name, property(read, slot.__set__, doc=doc))
+
+
+def _created(factory: Callable[[], Any]) -> Callable[[ExecutionContext, Any], Any]:
+    def make(ctx: ExecutionContext, slot: Any) -> Any:
+        value = factory()
+        slot.__set__(ctx, value)
+        return value
+
+    return make
+
+
+_made_on_read("start_wall", lambda ctx, _: _utc(ctx.start),
+              "Start as an aware UTC datetime (from `start`, unless set explicitly).")
+_made_on_read("end_wall", lambda ctx, _: _utc(ctx.end),
+              "End as an aware UTC datetime (from `end`, unless set explicitly).")
+_made_on_read("extra", _created(dict),
+              "Free-form data hooks and steps may attach to this execution.")
+_made_on_read("hook_errors", _created(list),
+              "`(hook, exception)` for every hook that raised outside `before`.")
 
 
 _CURRENT: contextvars.ContextVar[ExecutionContext | None] = contextvars.ContextVar(

@@ -8,11 +8,12 @@ SIGTERM during a command ends the menu with 143, as it ends `run KEY`.
 
 from __future__ import annotations
 
+import shlex
 import signal
 from typing import TYPE_CHECKING
 
 from falyx.app import BUILTIN_KEYS
-from falyx.errors import CommandNotFound
+from falyx.errors import CommandNotFound, UsageError
 from falyx.runner import SIGNAL_EXIT, RunRequest, Session, execute
 
 if TYPE_CHECKING:
@@ -28,8 +29,9 @@ HISTORY_ROWS = 50
 _TERMINATED = SIGNAL_EXIT[signal.SIGTERM]
 # Words that also reach the built-ins, unless a command claims them as an alias or name.
 _BUILTIN_WORDS = {"HELP": "H", "HISTORY": "Y", "EXIT": "X", "QUIT": "X"}
-_HINT = ("Type a key (any case) to run its command, ?KEY to preview it without running; "
-         "Tab completes. X, Ctrl-D or Ctrl-C at the prompt exits.")
+_HINT = ("Type a key (any case) to run its command, ?KEY to preview it without running, "
+         "H -t TAG to list the commands with a tag; Tab completes. X, Ctrl-D or Ctrl-C at the "
+         "prompt exits.")
 
 
 async def run_menu(
@@ -71,6 +73,8 @@ async def handle_entry(app: Falyx, session: Session, entry: str) -> int | None:
     preview_only = text.startswith("?")
     if preview_only:
         text = text[1:].strip()
+    elif _is_help_with_options(app, text):
+        return _filtered_help(app, text)
     try:
         target = _resolve(app, text)
     except CommandNotFound as exc:
@@ -118,6 +122,39 @@ def _builtin(app: Falyx, key: str) -> int | None:
         from falyx.history_view import history_source
 
         render.render_history_table(history_source(app).query(limit=HISTORY_ROWS))
+    return None
+
+
+def _is_help_with_options(app: Falyx, text: str) -> bool:
+    """`H -t TAG` (or `help --tag TAG`): the built-in help word followed by options."""
+    word, _, rest = text.partition(" ")
+    if not rest.strip():
+        return False
+    try:
+        return _resolve(app, word) == "H"
+    except CommandNotFound:
+        return False
+
+
+def _filtered_help(app: Falyx, text: str) -> None:
+    """`H -t TAG`, `H --tag TAG`, `H --tag=TAG`: only the commands with that tag."""
+    from falyx import render
+
+    try:
+        options = shlex.split(text)[1:]
+    except ValueError as exc:  # an unclosed quote
+        options = [f"<{exc}>"]
+    if len(options) == 2 and options[0] in ("-t", "--tag"):
+        tag = options[1]
+    elif len(options) == 1 and options[0].startswith("--tag="):
+        tag = options[0].removeprefix("--tag=")
+    else:
+        render.render_error(f"Error: H takes only -t TAG, got {' '.join(options)!r}")
+        return None
+    try:
+        render.render_commands(app, tag=tag)
+    except UsageError as exc:
+        render.render_error(f"Error: {exc}")
     return None
 
 

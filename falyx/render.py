@@ -16,6 +16,7 @@ from rich.tree import Tree
 
 from falyx.action.base import PreviewNode
 from falyx.context import ExecutionContext
+from falyx.errors import UsageError
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
@@ -134,23 +135,39 @@ def _run_label(row: Any) -> Text:
                 f"{row.duration or 0:.3f}s  {_outcome(row)}")
 
 
-def render_commands(app: Falyx, console: Console | None = None) -> None:
-    """The commands grouped by tag: `[R] Run My Pipeline`, plus the built-ins."""
+def render_commands(app: Falyx, console: Console | None = None, tag: str | None = None) -> None:
+    """The commands grouped by tag: `[R] Run My Pipeline`, plus the built-ins.
+
+    With `tag`, only the commands that have it (`help -t TAG`, `H -t TAG`), and no
+    built-ins; `UsageError` naming the known tags if no command has it.
+    """
     from falyx.app import BUILTIN_KEYS
 
-    groups: dict[str, list[Any]] = {}
-    for command in app.visible_commands():
-        groups.setdefault(command.tags[0] if command.tags else "", []).append(command)
+    groups = _by_tag(app.visible_commands(), tag)
     table = Table(title=app.title, show_header=False, box=None, expand=False, padding=(0, 2))
     table.add_column("Command")
     table.add_column("CLI name")
-    for tag in sorted(groups, key=lambda t: (t != "", t)):
-        if tag:
-            table.add_row(Text(f"# {tag}", style="bold"), "")
-        for c in groups[tag]:
+    for name in sorted(groups, key=lambda t: (t != "", t)):
+        if name:
+            table.add_row(Text(f"# {name}", style="bold"), "")
+        for c in groups[name]:
             aliases = f" ({', '.join(c.aliases)})" if c.aliases else ""
             table.add_row(Text(f"[{c.key}] {c.description}{aliases}", style=c.style or ""),
                           Text(c.cli_name or "", style="dim"))
-    table.add_row(Text("  ".join(f"[{k}] {v}" for k, v in BUILTIN_KEYS.items())), "")
+    if tag is None:
+        table.add_row(Text("  ".join(f"[{k}] {v}" for k, v in BUILTIN_KEYS.items())), "")
     (console or make_console()).print(table)
 
+
+def _by_tag(commands: list[Any], tag: str | None) -> dict[str, list[Any]]:
+    """Commands grouped by their first tag, or only those with `tag` (`UsageError` if none)."""
+    if tag is None:
+        groups: dict[str, list[Any]] = {}
+        for command in commands:
+            groups.setdefault(command.tags[0] if command.tags else "", []).append(command)
+        return groups
+    tagged = [c for c in commands if tag in c.tags]
+    if not tagged:
+        known = ", ".join(sorted({t for c in commands for t in c.tags})) or "none"
+        raise UsageError(f"no command has the tag '{tag}' (tags: {known})")
+    return {tag: tagged}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
+import copy
+import dataclasses
+import inspect
+import pickle
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -53,6 +57,64 @@ async def test_wall_times_are_utc_aware_datetimes(registry) -> None:
         assert moment.tzinfo is timezone.utc
         assert moment.utcoffset() == timedelta(0)
     assert ctx.start_wall <= ctx.end_wall
+
+
+def test_every_contract_field_is_a_dataclass_field() -> None:
+    names = [f.name for f in dataclasses.fields(ExecutionContext)]
+    assert names[: len(CONTRACT_FIELDS)] == CONTRACT_FIELDS  # in §2.2's order, first
+    assert set(inspect.signature(ExecutionContext).parameters) == set(names)
+
+
+async def test_asdict_and_replace_see_every_field_with_its_value(registry) -> None:
+    async def tagging(x: int) -> int:
+        current_context().extra["tag"] = "v1"
+        return x
+
+    await ChainedAction("c", [Action("tagging", tagging)])(3)
+    ctx = registry.records(name="tagging")[0]
+    as_dict = dataclasses.asdict(ctx)
+    assert set(as_dict) == {f.name for f in dataclasses.fields(ExecutionContext)}
+    assert as_dict["extra"] == {"tag": "v1"} and as_dict["result"] == 3
+    assert as_dict["start_wall"] == ctx.start_wall and as_dict["start_wall"].tzinfo is timezone.utc
+    clone = dataclasses.replace(ctx)
+    for field in dataclasses.fields(ExecutionContext):
+        assert getattr(clone, field.name) == getattr(ctx, field.name), field.name
+    assert clone.extra is ctx.extra  # replace is shallow, like for any dataclass
+
+
+def test_replace_sets_wall_times_and_extra_explicitly() -> None:
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    ctx = dataclasses.replace(ExecutionContext("s"), start_wall=moment, extra={"k": 1})
+    assert (ctx.start_wall, ctx.end_wall, ctx.extra) == (moment, None, {"k": 1})
+    ctx.end_wall = moment
+    assert ctx.end_wall == moment
+
+
+def test_wall_times_follow_the_epoch_clock_until_set() -> None:
+    ctx = ExecutionContext("s", start=0.0, end=1.5)
+    assert ctx.start_wall == datetime(1970, 1, 1, tzinfo=timezone.utc)
+    assert ctx.end_wall - ctx.start_wall == timedelta(seconds=1.5)
+    ctx.start = 60.0  # derived on every read: never a stale copy
+    assert ctx.start_wall == datetime(1970, 1, 1, 0, 1, tzinfo=timezone.utc)
+
+
+def test_extra_and_hook_errors_are_made_once_on_first_read() -> None:
+    ctx = ExecutionContext("s")
+    assert ctx.extra is ctx.extra and ctx.hook_errors is ctx.hook_errors
+    ctx.extra["k"] = 1
+    assert ctx.as_dict()["extra"] == {"k": 1}
+    given = {"mine": True}
+    assert ExecutionContext("t", extra=given).extra is given
+    ctx.extra = None  # back to "not made yet", never a None where a dict is promised
+    assert ctx.extra == {}
+
+
+def test_a_context_pickles_and_copies_with_every_field() -> None:
+    ctx = ExecutionContext("s", kwargs={"a": 1}, start=5.0, extra={"k": 2}, status="OK")
+    for clone in (pickle.loads(pickle.dumps(ctx)), copy.copy(ctx)):
+        assert (clone.kwargs, clone.start, clone.extra, clone.status) == (
+            {"a": 1}, 5.0, {"k": 2}, "OK")
+        assert clone.start_wall == ctx.start_wall
 
 
 def test_wall_times_are_none_before_the_run() -> None:

@@ -9,7 +9,18 @@ from typing import Any
 
 import pytest
 
-from falyx import Action, ChainedAction, ExecutionContext, HookManager, HookType
+from falyx import (
+    Action,
+    ActionGroup,
+    ChainedAction,
+    ExecutionContext,
+    Falyx,
+    HookManager,
+    HookType,
+    ProcessAction,
+    ProcessPoolAction,
+    ProcessTask,
+)
 from falyx.action.options import RunOptions, current_options, using_options
 
 ALL_TYPES = ["before", "on_success", "on_error", "after", "on_teardown"]
@@ -129,6 +140,81 @@ async def test_on_error_hook_recovers_with_a_value(registry) -> None:
 async def test_recovery_with_none_still_succeeds(registry) -> None:
     result = await Action("step_1", failing_body, hooks={"error": lambda c: c.recover(None)})()
     assert result is None
+    assert registry.latest().status == "OK"
+
+
+def _clear_by_hand(value: Any, *, set_result: bool = True, use_async: bool = False):
+    """The original Falyx's recovery idiom, as a sync or an async `on_error` hook."""
+
+    def clear(ctx: ExecutionContext) -> None:
+        ctx.exception = None
+        if set_result:
+            ctx.result = value
+
+    async def clear_async(ctx: ExecutionContext) -> None:
+        await asyncio.sleep(0)
+        clear(ctx)
+
+    return clear_async if use_async else clear
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("value", ["fallback", 0, [1, 2]])
+async def test_clearing_the_exception_and_setting_the_result_recovers_like_recover(
+    registry, use_async: bool, value: Any
+) -> None:
+    events: list[tuple[str, str]] = []
+    hooks = {"error": _clear_by_hand(value, use_async=use_async),
+             "success": lambda c: events.append(("on_success", c.status)),
+             "after": lambda c: events.append(("after", c.status))}
+    result = await Action("step_1", failing_body, hooks=hooks)()
+    record = registry.latest()
+    assert result == value
+    assert (record.status, record.result, record.exception) == ("OK", value, None)
+    assert (record.traceback, record.recovered) == (None, True)
+    assert events == [("after", "OK")]  # exactly one of on_success / on_error ran
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_clearing_the_exception_without_a_result_recovers_with_none(
+    registry, use_async: bool
+) -> None:
+    hook = _clear_by_hand(None, set_result=False, use_async=use_async)
+    assert await Action("step_1", failing_body, hooks={"error": hook})() is None
+    assert (registry.latest().status, registry.latest().recovered) == ("OK", True)
+
+
+async def test_a_step_recovered_by_hand_feeds_its_value_to_the_next_step(registry) -> None:
+    async def double(last_result: int) -> int:
+        return last_result * 2
+
+    flaky = Action("flaky", failing_body, hooks={"error": _clear_by_hand(21)})
+    assert await ChainedAction("c", [flaky, double], auto_inject=True)() == 42
+
+
+async def test_a_chain_recovered_by_hand_has_rolled_back_and_returns_the_value(registry) -> None:
+    undone: list[str] = []
+    pipeline = ChainedAction(
+        "c", [Action("a", ok_body, rollback=lambda *a, **k: undone.append("a")), failing_body],
+        hooks={"error": _clear_by_hand("recovered")})
+    assert await pipeline() == "recovered"
+    assert undone == ["a"]
+    assert registry.records(name="c")[0].status == "OK"
+
+
+async def test_a_hook_that_replaces_the_exception_raises_the_replacement(registry) -> None:
+    replacement = KeyError("translated")
+
+    def translate(ctx: ExecutionContext) -> None:
+        ctx.exception = replacement
+
+    with pytest.raises(KeyError) as info:
+        await Action("step_1", failing_body, hooks={"error": translate})()
+    assert info.value is replacement
+
+
+async def test_clearing_the_exception_in_an_after_hook_recovers_too(registry) -> None:
+    assert await Action("step_1", failing_body, hooks={"after": _clear_by_hand(7)})() == 7
     assert registry.latest().status == "OK"
 
 
@@ -292,3 +378,65 @@ def test_clear_removes_hooks_of_one_type_or_all() -> None:
     assert "before" not in manager and "after" in manager
     manager.clear()
     assert not manager
+
+
+# -- register_hooks_recursively ----------------------------------------------------------
+
+
+def _tree() -> tuple[ChainedAction, Action]:
+    shared = Action("shared", ok_body)  # in two places: gets the hook once
+    inner = ChainedAction("inner", [Action("i1", ok_body), shared])
+    group = ActionGroup("group", [Action("g1", ok_body), inner, shared])
+    return ChainedAction("outer", [Action("first", ok_body), group]), shared
+
+
+async def test_register_hooks_recursively_reaches_every_step_once(registry) -> None:
+    outer, _ = _tree()
+    started: list[str] = []
+    outer.register_hooks_recursively("before", lambda ctx: started.append(ctx.name))
+    await outer()
+    assert sorted(started) == sorted(r.name for r in registry.records())
+    assert sorted(started) == ["first", "g1", "group", "i1", "inner", "outer", "shared",
+                               "shared"]  # `shared` runs twice, with one hook
+
+
+@pytest.mark.parametrize("make", [
+    lambda: Action("a", ok_body),
+    lambda: ActionGroup("g", [ok_body]),
+    lambda: ProcessAction("p", print),
+    lambda: ProcessPoolAction("pp", [ProcessTask(print)]),
+])
+def test_every_step_kind_registers_on_itself(make) -> None:
+    step = make()
+    hook = step.register_hooks_recursively  # the method exists on every kind
+    hook("teardown", print)
+    assert step.hooks.hooks("on_teardown") == [print]
+
+
+def test_a_hook_manager_shared_by_steps_gets_the_hook_once() -> None:
+    manager = HookManager()
+    pipeline = ChainedAction("c", [Action("a", ok_body, hooks=manager),
+                                   Action("b", ok_body, hooks=manager)])
+    pipeline.register_hooks_recursively("error", print)
+    assert manager.hooks("on_error") == [print]
+    assert pipeline.hooks.hooks("on_error") == [print]
+
+
+def test_register_hooks_recursively_checks_before_changing_anything() -> None:
+    outer, _ = _tree()
+    with pytest.raises(ValueError):
+        outer.register_hooks_recursively("sometimes", print)
+    with pytest.raises(TypeError, match="callable"):
+        outer.register_hooks_recursively("before", "not a function")  # type: ignore[arg-type]
+    assert not any(step.hooks for step in outer.walk())
+
+
+async def test_a_command_registers_on_itself_and_its_action_tree() -> None:
+    outer, _ = _tree()
+    app = Falyx("t", program="hooks-test")
+    command = app.add_command("R", "Release", outer)
+    seen: list[str] = []
+    command.register_hooks_recursively(HookType.ON_SUCCESS, lambda ctx: seen.append(ctx.name))
+    await app.run_key("R")
+    assert "Release" in seen and "outer" in seen and "i1" in seen
+    assert len(seen) == len(app.registry.records())

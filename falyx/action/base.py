@@ -11,14 +11,14 @@ import logging
 import os
 import random
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from falyx.action.options import _OPTIONS, RunOptions, current_options
 from falyx.action.scopes import call, run_with_timeout, shielded
-from falyx.context import _CURRENT, CANCELLED, OK, ExecutionContext
-from falyx.hooks import HookManager, HookSpec, HookType
+from falyx.context import _CURRENT, CANCELLED, ERROR, OK, ExecutionContext
+from falyx.hooks import Hook, HookManager, HookSpec, HookType
 from falyx.retry import RetryPolicy, RetrySpec, resolve_retry
 
 __all__ = ["BaseAction", "PreviewNode", "UndoEntry", "rollback"]
@@ -99,6 +99,32 @@ class BaseAction:
         """Whether the body can receive `keyword` (checked when injection is turned on)."""
         return True
 
+    def _children(self) -> Sequence[BaseAction]:
+        """The steps directly inside this one (composites and commands have some)."""
+        return ()
+
+    def walk(self) -> Iterator[BaseAction]:
+        """This step and every step inside it, depth first, each once."""
+        seen: set[int] = set()
+        pending: list[BaseAction] = [self]
+        while pending:
+            step = pending.pop()
+            if id(step) not in seen:
+                seen.add(id(step))
+                yield step
+                pending.extend(reversed(step._children()))
+
+    def register_hooks_recursively(self, hook_type: HookType | str, hook: Hook) -> None:
+        """Register `hook` on this step and on every step inside it (DESIGN §2.15).
+
+        A step that appears twice, or hook managers shared by several steps, get it once.
+        Raises `ValueError` for an unknown hook type, `TypeError` if `hook` is not callable
+        (from the first registration, so nothing is registered then).
+        """
+        managers = {id(step.hooks): step.hooks for step in self.walk()}
+        for manager in managers.values():
+            manager.register(hook_type, hook)
+
     def preview(self, options: RunOptions | None = None) -> PreviewNode:
         """The tree of what would run, with the options of a run applied."""
         node = PreviewNode(f"{self.icon} {self.kind} '{self.name}'")
@@ -163,6 +189,7 @@ class BaseAction:
                 ctx.fail(exc)
                 if hooks:
                     await hooks.trigger(_ERROR, ctx)
+                    _settle(ctx)
             else:
                 if hooks:
                     await hooks.trigger(_SUCCESS, ctx)
@@ -176,6 +203,7 @@ class BaseAction:
                 if hooks:
                     await hooks.trigger(_AFTER, ctx)
                     await hooks.trigger(_TEARDOWN, ctx)
+                    _settle(ctx)
             finally:
                 _CURRENT.reset(token)
                 if options.registry is not None:
@@ -274,6 +302,13 @@ async def _rollback_walk(undo: list[UndoEntry], cause: BaseException) -> None:
         if hasattr(cause, "add_note"):
             for exc in errors:
                 cause.add_note(f"rollback failed: {type(exc).__name__}: {exc}")
+
+
+def _settle(ctx: ExecutionContext) -> None:
+    """The original Falyx's recovery idiom: a hook that set `ctx.exception = None` (and maybe
+    `ctx.result = value`) recovers exactly as `ctx.recover(ctx.result)` does."""
+    if ctx.exception is None and ctx.status == ERROR:
+        ctx.recover(ctx.result)
 
 
 # Our own generator: a user's `random.seed()` must neither steer nor be disturbed by us.

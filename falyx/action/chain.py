@@ -5,54 +5,75 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from falyx.action.action import _injection_error, to_action
-from falyx.action.base import BaseAction, PreviewNode, UndoEntry, rollback
-from falyx.action.options import RunOptions
+from falyx.action.action import to_action
+from falyx.action.base import BaseAction, UndoEntry, rollback
+from falyx.action.composite import CompositeAction, check_injectable, entry_kwargs, handed_in
 from falyx.context import ExecutionContext, SharedContext
 from falyx.errors import EmptyChainError
 
 __all__ = ["ChainedAction", "chain"]
 
 
-class ChainedAction(BaseAction):
-    """Run steps one after another; on failure undo the completed ones in reverse."""
+class ChainedAction(CompositeAction):
+    """Run steps one after another; on failure undo the completed ones in reverse.
+
+    A step receives the previous result as keyword `inject_into` when it asks
+    (`inject_last_result=True`) or the chain has `auto_inject=True` (every step but the
+    first); the first step receives what the chain itself is handed: the enclosing chain's
+    previous result (None at the top). A nested composite that is injected into passes
+    the value on to its entry steps (DESIGN §2.1, §2.15). `actions=None` is an empty chain:
+    running it raises `EmptyChainError`.
+    """
 
     kind = "ChainedAction"
     icon = "⛓"
-    is_leaf = False
 
     def __init__(
         self,
         name: str,
-        actions: Iterable[Any] = (),
+        actions: Iterable[Any] | None = None,
         *,
         auto_inject: bool = False,
         return_list: bool = False,
         **options: Any,
     ) -> None:
-        super().__init__(name, **options)
-        self.actions: list[BaseAction] = [to_action(a) for a in actions]
         self.auto_inject = auto_inject
         self.return_list = return_list
-        # Which steps get the previous result, decided once: steps are never mutated.
-        self._injects = [i > 0 and (auto_inject or s.inject_last_result)
-                         for i, s in enumerate(self.actions)]
-        for step, injects in zip(self.actions, self._injects, strict=True):
-            if injects and not step.accepts_keyword(step.inject_into):
-                raise _injection_error(step, step.inject_into, f" in chain '{name}'")
+        self._injects: list[bool] = []
+        super().__init__(name, actions, **options)
 
     def accepts_keyword(self, keyword: str) -> bool:
-        return not self.actions or self.actions[0].accepts_keyword(keyword)
+        steps = self._steps()
+        return not steps or steps[0].accepts_keyword(keyword)
+
+    def _entries(self, steps: list[BaseAction]) -> list[BaseAction]:
+        return steps[:1]
+
+    def _check(self, steps: list[BaseAction]) -> None:
+        super()._check(steps)
+        if self.auto_inject:
+            for step in steps[1:]:
+                check_injectable(step, step.inject_into, f" in chain '{self.name}'")
+
+    def _prepare_steps(self) -> None:
+        super()._prepare_steps()
+        # Which leaves get the previous result as a keyword, decided once per change of
+        # the list (steps are never mutated); composites read what they are handed.
+        self._injects = [i > 0 and s.is_leaf and (self.auto_inject or s.inject_last_result)
+                         for i, s in enumerate(self._prepared)]
 
     async def _run(self, ctx: ExecutionContext) -> Any:
-        if not self.actions:
+        steps = self._steps()
+        if not steps:
             raise EmptyChainError(f"chain '{self.name}' has no steps to run")
-        shared = ctx.shared = SharedContext(self.name, "chain")
+        upstream, key = handed_in(ctx, self)
+        shared = ctx.shared = SharedContext(self.name, "chain", upstream=upstream, forward_as=key,
+                                            auto_inject=self.auto_inject, members=steps)
         undo: list[UndoEntry] = []
-        args, kwargs = ctx.args, ctx.kwargs
+        args, kwargs = ctx.args, entry_kwargs(steps[0], ctx.kwargs, upstream, key)
         results = shared.results
         try:
-            for step, injects in zip(self.actions, self._injects, strict=True):
+            for step, injects in zip(steps, self._injects, strict=True):
                 if results:  # every step after the first: no call args, maybe the last result
                     args, kwargs = (), {step.inject_into: results[-1]} if injects else {}
                 done = await step._execute(args, kwargs)
@@ -66,14 +87,9 @@ class ChainedAction(BaseAction):
         ctx.undo = undo
         return list(shared.results) if self.return_list else shared.last_result
 
-    def preview(self, options: RunOptions | None = None) -> PreviewNode:
-        node = super().preview(options)
-        node.children.extend(step.preview(options) for step in self.actions)
-        return node
-
     def __repr__(self) -> str:
         return (
-            f"ChainedAction(name={self.name!r}, actions={[a.name for a in self.actions]!r}, "
+            f"ChainedAction(name={self.name!r}, actions={self._step_names()!r}, "
             f"auto_inject={self.auto_inject}, return_list={self.return_list})"
         )
 

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from falyx.action.action import to_action
-from falyx.action.base import BaseAction, PreviewNode, UndoEntry, rollback
-from falyx.action.options import RunOptions
+from falyx.action.base import UndoEntry, rollback
+from falyx.action.composite import CompositeAction, entry_kwargs, handed_in
 from falyx.action.scopes import start_tasks, wait_tasks
 from falyx.context import ExecutionContext, SharedContext
 from falyx.errors import ActionGroupError, EmptyGroupError, FalyxError
@@ -16,28 +16,41 @@ from falyx.errors import ActionGroupError, EmptyGroupError, FalyxError
 __all__ = ["ActionGroup", "group", "group_error"]
 
 
-class ActionGroup(BaseAction):
-    """Run members concurrently with the same arguments; fail as one if any fails."""
+class ActionGroup(CompositeAction):
+    """Run members concurrently with the same arguments; fail as one if any fails.
+
+    A member with `inject_last_result=True` receives the enclosing chain's previous result
+    (None at the top); the others are called without it, unless the group itself is
+    injected into, which hands it to every member (DESIGN §2.1, §2.15). `actions=None` is
+    an empty group: running it raises `EmptyGroupError`.
+    """
 
     kind = "ActionGroup"
     icon = "⇉"
-    is_leaf = False
 
     def __init__(
-        self, name: str, actions: Iterable[Any] = (), *, fail_fast: bool = False, **options: Any
+        self,
+        name: str,
+        actions: Iterable[Any] | None = None,
+        *,
+        fail_fast: bool = False,
+        **options: Any,
     ) -> None:
-        super().__init__(name, **options)
-        self.actions: list[BaseAction] = [to_action(a) for a in actions]
         self.fail_fast = fail_fast
+        super().__init__(name, actions, **options)
 
     def accepts_keyword(self, keyword: str) -> bool:
-        return all(a.accepts_keyword(keyword) for a in self.actions)
+        return all(a.accepts_keyword(keyword) for a in self._steps())
 
     async def _run(self, ctx: ExecutionContext) -> list[tuple[str, Any]]:
-        if not self.actions:
+        members = self._steps()
+        if not members:
             raise EmptyGroupError(f"group '{self.name}' has no members to run")
-        shared = ctx.shared = SharedContext(self.name, "group")
-        tasks = start_tasks(m._execute(ctx.args, dict(ctx.kwargs)) for m in self.actions)
+        upstream, key = handed_in(ctx, self)
+        shared = ctx.shared = SharedContext(self.name, "group", upstream=upstream,
+                                            forward_as=key, members=members)
+        tasks = start_tasks(m._execute(ctx.args, entry_kwargs(m, dict(ctx.kwargs), upstream, key))
+                            for m in members)
         try:
             await wait_tasks(tasks, self.fail_fast)
         except BaseException as exc:  # cancelled from outside: undo the members that finished
@@ -46,7 +59,7 @@ class ActionGroup(BaseAction):
         failures: list[tuple[str, BaseException]] = []
         cut_short = self.fail_fast and any(
             not t.cancelled() and t.exception() is not None for t in tasks)
-        for member, task in zip(self.actions, tasks, strict=True):
+        for member, task in zip(members, tasks, strict=True):
             if task.cancelled():
                 if not cut_short:  # a member cancelled itself: that is a failure, not a skip
                     failures.append((member.name, FalyxError(f"'{member.name}' was cancelled")))
@@ -57,19 +70,14 @@ class ActionGroup(BaseAction):
                 failures.append((member.name, task.exception()))  # type: ignore[arg-type]
         if failures:
             shared.errors.extend(failures)
-            error = group_error(self.name, len(self.actions), failures, shared.results)
+            error = group_error(self.name, len(members), failures, shared.results)
             await rollback(_undo_of(tasks), error)
             raise error
         ctx.undo = _undo_of(tasks)
         return list(shared.results)
 
-    def preview(self, options: RunOptions | None = None) -> PreviewNode:
-        node = super().preview(options)
-        node.children.extend(member.preview(options) for member in self.actions)
-        return node
-
     def __repr__(self) -> str:
-        return (f"ActionGroup(name={self.name!r}, actions={[a.name for a in self.actions]!r}, "
+        return (f"ActionGroup(name={self.name!r}, actions={self._step_names()!r}, "
                 f"fail_fast={self.fail_fast})")
 
 

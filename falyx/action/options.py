@@ -23,8 +23,10 @@ class RunOptions:
     """Per-run settings read by the lifecycle; never stored on a step.
 
     `leaf_policy` is `retry_all`: the command's policy for leaf steps with none of their own.
-    `overrides` are CLI changes (`--retries`, ...) applied to every policy in effect; with
-    `max_retries` among them, `root` (the command's action) gets a policy if it has none.
+    `overrides` are CLI changes (`--retries`, ...) applied to every policy in effect, and
+    only to those: `--retries N` makes each failing step try exactly 1 + N times. `root`
+    is set only for a command with no policy anywhere (`Command.run_options`): with
+    `max_retries` among the overrides, that step (the command's action) gets a policy.
     """
 
     registry: ExecutionRegistry | None = None
@@ -44,7 +46,9 @@ class RunOptions:
         if self.overrides:
             if policy is not None:
                 policy = policy.replace(**self.overrides)
-            elif step is self.root and "max_retries" in self.overrides:
+            elif step is self.root and self.leaf_policy is None and (
+                "max_retries" in self.overrides
+            ):
                 # only `--retries` gives a policy to a command that has none; a delay or
                 # backoff alone tunes the policies already in effect
                 policy = RetryPolicy().replace(**self.overrides)

@@ -92,10 +92,17 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         render_preview(jobs.lookup(app, key).preview())
 
     @t.command("help", help="List the commands, grouped by tag.")
-    def help_() -> None:
+    def help_(
+        tag: Annotated[Optional[str], typer.Option(
+            "-t", "--tag", help="Only the commands with this tag.")] = None,
+    ) -> None:
+        from falyx.errors import UsageError
         from falyx.render import render_commands
 
-        render_commands(app)
+        try:
+            render_commands(app, tag=tag)
+        except UsageError as exc:
+            jobs.fail(str(exc), exc.exit_code)
 
     @t.command("run-all", help="Run every command with a tag, concurrently.")
     def run_all(
