@@ -8,6 +8,7 @@ from falyx.action import (
     ProcessAction,
     ProcessPoolAction,
     ProcessTask,
+    ShellAction,
     chain,
     group,
     step,
@@ -15,7 +16,7 @@ from falyx.action import (
 from falyx.app import Falyx
 from falyx.command import Command
 from falyx.context import ExecutionContext, SharedContext, current_context
-from falyx.errors import FalyxError
+from falyx.errors import FalyxError, ShellCommandError
 from falyx.history import ExecutionRegistry
 from falyx.hooks import HookManager, HookType
 from falyx.retry import RetryPolicy
@@ -39,6 +40,8 @@ __all__ = [
     "ProcessTask",
     "RetryPolicy",
     "SharedContext",
+    "ShellAction",
+    "ShellCommandError",
     "__version__",
     "chain",
     "current_context",

@@ -23,6 +23,7 @@ __all__ = [
     "InvalidActionError",
     "NotPicklableError",
     "RegistrationError",
+    "ShellCommandError",
     "StepTimeoutError",
     "UsageError",
 ]
@@ -76,6 +77,33 @@ class EmptyGroupError(FalyxError):
 
 class NotPicklableError(FalyxError):
     """A process step's callable or arguments cannot be sent to another process."""
+
+
+class ShellCommandError(FalyxError):
+    """A shell step's program failed: a non-zero exit, a signal, or it could not start.
+
+    `returncode` is the exit status (negative: killed by that signal; 127 / 126: the program
+    was not found / could not be executed; None: it never started, e.g. a missing `cwd`);
+    `argv` the argument list that ran (`/bin/sh -c SCRIPT` with `shell=True`); `stderr_tail`
+    its last 20 lines of stderr. A failure to start is not retried. DESIGN §2.11.
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        returncode: int | None = None,
+        argv: Sequence[str] = (),
+        stderr_tail: str = "",
+        retryable: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.returncode = returncode
+        self.argv = list(argv)
+        self.stderr_tail = stderr_tail
+        self.retryable = retryable
 
 
 class StepTimeoutError(FalyxError, TimeoutError):

@@ -1,10 +1,11 @@
-"""Steps: `Action`, `ChainedAction`, `ActionGroup`, process steps, and their builders."""
+"""Steps: `Action`, `ChainedAction`, `ActionGroup`, process and shell steps, and builders."""
 
 from falyx.action.action import Action, LiteralAction, step
 from falyx.action.base import BaseAction, PreviewNode
 from falyx.action.chain import ChainedAction, chain
 from falyx.action.group import ActionGroup, group
 from falyx.action.process import ProcessAction, ProcessPoolAction, ProcessTask
+from falyx.action.shell import ShellAction
 
 __all__ = [
     "Action",
@@ -16,6 +17,7 @@ __all__ = [
     "ProcessAction",
     "ProcessPoolAction",
     "ProcessTask",
+    "ShellAction",
     "chain",
     "group",
     "step",
