@@ -63,6 +63,7 @@ CASES: dict[str, list[str]] = {
     'option_for_other_body.yaml': [
         'option_for_other_body.yaml:5:5: commands[0].fail_fast: applies to group steps only, not to run',
     ],
+    'params_without_placeholder.yaml': ["params_without_placeholder.yaml:5:5: commands[0].params: step 'build': params declares 'target' but the command has no {target} placeholder: make build"],
     'python_tag.yaml': [
         "python_tag.yaml:5:11: commands[0].args: tag '!!python/object/apply:os.system' is refused: a config holds plain data only (strings, numbers, booleans, lists, mappings), and nothing in it is executed",
     ],
@@ -99,6 +100,7 @@ CASES: dict[str, list[str]] = {
     'retry_unknown_field.yaml': [
         "retry_unknown_field.yaml:5:29: commands[0].retry.dealy: unknown field 'dealy'; did you mean 'delay'?",
     ],
+    'shell_placeholder_in_quotes.yaml': ["shell_placeholder_in_quotes.yaml:4:5: commands[0].shell: step 'deploy': placeholder {tag} is inside double quotes; write it as a bare word (falyx quotes every value for the shell)"],
     'step_key_unknown.yaml': [
         "step_key_unknown.yaml:7:13: commands[1].chain[0]: step 'BUILDD' is neither a command key of this file nor an import ref; did you mean 'BUILD'?",
     ],

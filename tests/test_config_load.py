@@ -195,3 +195,59 @@ def test_every_key_and_item_has_a_position_in_yaml_and_toml(data: dict, tmp_path
             if isinstance(path[-1], str):  # a key: the text at its mark is that key
                 text = lines[line - 1][column - 1:]
                 assert text.lstrip("'\"").startswith(path[-1]), (name, path, text)
+
+
+# -- run and shell steps ---------------------------------------------------------------------
+def await_key(app: Falyx, key: str, **kwargs: object) -> object:
+    """`app.run_key` from a sync test (the steps stream to the real stdout)."""
+    import asyncio
+
+    return asyncio.run(app.run_key(key, **kwargs))
+
+
+def test_run_and_shell_steps_get_the_files_folder_env_and_params(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+) -> None:
+    folder = tmp_path / "project"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "falyx.yaml").write_text(
+        "env: {REGION: eu, ZONE: 1}\n"
+        "commands:\n"
+        "  - key: W\n"
+        "    description: Where\n"
+        "    run: pwd\n"
+        "  - key: E\n"
+        "    description: Environment\n"
+        "    shell: echo $REGION $ZONE $TIER {name}\n"
+        "    params: {name: world}\n"
+        "    env: {TIER: gold, ZONE: 2}\n"
+        "  - key: S\n"
+        "    description: Sub\n"
+        "    run: [pwd]\n"
+        "    cwd: sub\n")
+    monkeypatch.chdir(tmp_path)  # steps run in the config's folder, not the caller's
+    app = load(folder / "falyx.yaml")
+    assert await_key(app, "W") == str(folder)
+    assert await_key(app, "E") == "eu 2 gold world"
+    assert await_key(app, "E", name="you & me") == "eu 2 gold you & me"
+    assert await_key(app, "S") == str(folder / "sub")
+    capfd.readouterr()
+
+
+def test_a_failing_shell_step_rolls_back_a_chain_with_a_shell_rollback(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "falyx.yaml").write_text(
+        "commands:\n"
+        "  - key: R\n"
+        "    description: Release\n"
+        "    chain:\n"
+        "      - {run: 'touch built', rollback: {run: 'rm built', name: unbuild}}\n"
+        "      - {shell: 'test -e built && exit 3', name: deploy}\n")
+    from falyx.errors import ShellCommandError
+
+    with pytest.raises(ShellCommandError) as caught:
+        await_key(load(tmp_path / "falyx.yaml"), "R")
+    assert caught.value.returncode == 3
+    assert not (tmp_path / "built").exists()  # created by step 1, removed by its rollback
+    capfd.readouterr()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ class StepFactory:
         try:
             return getattr(self, "_" + spec.body)(spec, path, name, options)
         except _BUILD_ERRORS as exc:
-            self.report(path, str(exc))
+            self.report(_field_named(spec, path, str(exc)), str(exc))
             return None
 
     def _named(self, text: str, path: DocPath) -> BaseAction | None:
@@ -85,13 +86,8 @@ class StepFactory:
         fn = self.callable(spec.process, (*path, "process"))  # type: ignore[arg-type]
         if fn is None:
             return None
-        try:
-            return ProcessAction(name or fn.__name__, fn, args=spec.args or (),
-                                 kwargs=spec.kwargs, executor=spec.executor, **options)
-        except ValueError as exc:
-            where = (*path, "executor") if "executor" in str(exc) else path
-            self.report(where, str(exc))
-            return None
+        return ProcessAction(name or fn.__name__, fn, args=spec.args or (), kwargs=spec.kwargs,
+                             executor=spec.executor, **options)
 
     def _run(self, spec: StepBody, path: DocPath, name: str | None, options: dict) -> Any:
         return self._shell_step(spec, spec.run, False, name, options)
@@ -197,6 +193,16 @@ class StepFactory:
 
     def report(self, path: DocPath, message: str) -> None:
         self.problems.append(self.doc.problem(path, message))
+
+
+def _field_named(spec: StepBody, path: DocPath, message: str) -> DocPath:
+    """The step's field a build error is about (`executor`, `params`, ...), else the step."""
+    for field in ("params", "executor", "cwd", "env", "inject_into"):
+        if getattr(spec, field) is not None and re.search(rf"\b{field}\b", message):
+            return (*path, field)
+    if spec.body in ("run", "shell") and "placeholder" in message:
+        return (*path, spec.body)
+    return path
 
 
 def _program_name(command: str) -> str:
