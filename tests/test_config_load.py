@@ -17,7 +17,7 @@ from falyx.config.source import read_document
 from falyx.testing import run_cli
 
 FORMATS = Path(__file__).parent / "configs" / "formats"
-FILES = [FORMATS / "falyx.yaml", FORMATS / "falyx.toml", FORMATS / "pyproject" / "pyproject.toml"]
+FILES = [FORMATS / "falyx.yaml", FORMATS / "falyx.toml", FORMATS / "pyproject.toml"]
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +50,7 @@ def _surface(app: Falyx) -> dict[str, object]:
 
 def test_the_same_workflow_in_yaml_toml_and_pyproject_builds_the_same_registry() -> None:
     yaml_app, toml_app, pyproject_app = (load(f) for f in FILES)
-    assert list(yaml_app.commands) == ["B", "C", "R", "F", "P"]
+    assert list(yaml_app.commands) == ["B", "C", "R", "F", "P", "S", "U"]
     reference = _surface(yaml_app)
     assert _surface(toml_app) == reference
     assert _surface(pyproject_app) == reference
@@ -70,7 +70,7 @@ def test_command_options_reach_the_registered_command() -> None:
     assert square.help_text == "Squares a number in another worker." and square.style == "cyan"
     assert app.get("mk") is app.commands["B"]
     assert [c.cli_name for c in app.commands.values()] == [
-        "build", "checks", "release", "failing", "square"]
+        "build", "checks", "release", "failing", "square", "service", "uptime"]
 
 
 def test_steps_are_built_with_their_options() -> None:
@@ -113,7 +113,7 @@ async def test_a_process_step_from_config_runs_in_its_executor() -> None:
 
 def test_from_config_is_load() -> None:
     app = Falyx.from_config(FILES[0])
-    assert isinstance(app, Falyx) and list(app.commands) == ["B", "C", "R", "F", "P"]
+    assert isinstance(app, Falyx) and list(app.commands) == ["B", "C", "R", "F", "P", "S", "U"]
 
 
 def test_a_pyproject_without_a_falyx_table_is_a_problem(tmp_path: Path) -> None:

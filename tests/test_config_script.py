@@ -164,7 +164,7 @@ def test_check_prints_ok_with_the_command_count(tmp_path: Path) -> None:
     done = falyx("check", cwd=tmp_path)
     assert (done.returncode, done.stdout, done.stderr) == (0, "OK: 1 command\n", "")
     other = falyx("check", str(FORMATS / "falyx.toml"), cwd=tmp_path)
-    assert (other.returncode, other.stdout) == (0, "OK: 5 commands\n"), other.stderr
+    assert (other.returncode, other.stdout) == (0, "OK: 7 commands\n"), other.stderr
 
 
 def test_check_imports_refs_without_running_any_step(tmp_path: Path) -> None:
