@@ -6,7 +6,7 @@ CLI, `init`, `check`, `schema`) is `falyx.config.script`, imported only then.
 
 from __future__ import annotations
 
-import runpy
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -19,17 +19,43 @@ def _fail(message: str) -> None:
 
 
 def load_app(path: str) -> Falyx:
-    """The one `Falyx` instance defined at the top level of the file at `path`."""
+    """The one `Falyx` instance defined at the top level of the file at `path`.
+
+    The file is imported as a module named after it, with its folder on `sys.path`, so
+    worker processes can import the functions its process steps send them.
+    """
     file = Path(path)
     if not file.is_file():
         _fail(f"no such file: {path}")
-    namespace = runpy.run_path(str(file), run_name="__falyx__")
+    namespace = vars(_import_file(file.resolve()))
     apps = [value for value in namespace.values() if isinstance(value, Falyx)]
     if len(apps) != 1:
         _fail(f"{path} defines {len(apps)} Falyx apps at top level; expected exactly one")
     app = apps[0]
     app.program = file.stem
+    app.prog_name = app.prog_name or f"falyx {path}"  # usage lines: `falyx app.py run ...`
     return app
+
+
+def _import_file(file: Path) -> object:
+    name = file.stem
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        if Path(getattr(loaded, "__file__", "") or "").resolve() == file:
+            return loaded
+        _fail(f"{file.name} cannot be imported as module '{name}': that name is taken "
+              f"(by {getattr(loaded, '__file__', None) or 'a built-in module'}); rename the file")
+    if not name.isidentifier():
+        _fail(f"{file.name}: the file name must be a Python identifier (it is imported as a "
+              "module so process steps can find its functions)")
+    folder = str(file.parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    spec = importlib.util.spec_from_file_location(name, file)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules[name] = module
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,6 +20,7 @@ from falyx.errors import CommandNotFound, RegistrationError
 from falyx.history import ExecutionRegistry
 from falyx.hooks import Hook, HookManager, HookSpec, HookType
 from falyx.retry import RetryPolicy, RetrySpec
+from falyx.signature import check_cli_parameters
 
 __all__ = ["BUILTIN_KEYS", "RESERVED_NAMES", "Falyx"]
 
@@ -43,7 +44,10 @@ class Falyx:
         never_prompt: bool = False,
     ) -> None:
         self.title = title
+        #: Names the history and prompt files; the script's stem unless given.
         self.program = program or Path(sys.argv[0] or "falyx").stem or "falyx"
+        #: The name usage lines show: `program` if given, else the script as typed (Click's).
+        self.prog_name = program
         self.version = version
         self.history = history
         self.never_prompt = never_prompt
@@ -69,11 +73,19 @@ class Falyx:
 
     # -- registration ------------------------------------------------------------------
     def add_command(self, key: str, description: str, action: Any, **options: Any) -> Command:
-        """Register `action` under `key` (the object form of `@app.command`)."""
+        """Register `action` under `key` (the object form of `@app.command`).
+
+        Raises:
+            RegistrationError: a taken key, alias or name; the app has started; steps that
+                declare one parameter differently; a parameter named like a falyx option
+                or with an annotation that cannot be resolved.
+            TypeError: `action` is neither a step nor a callable.
+        """
         if self._started:
             raise RegistrationError(
                 f"cannot register command {key!r}: the app has already started")
         command = Command(key, description, action, **options)
+        check_cli_parameters(command.key, command.parameters())  # its CLI options, now
         if command.cli_name is None:
             derived = _cli_name(command.action.name)  # '<lambda>' or 'a -> b' make poor names
             command.cli_name = derived if derived.replace("-", "_").isidentifier() else (

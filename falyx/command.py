@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import inspect
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -10,10 +12,11 @@ from falyx.action.action import to_action
 from falyx.action.base import BaseAction, PreviewNode
 from falyx.action.options import RunOptions
 from falyx.context import ExecutionContext
+from falyx.errors import InvalidActionError
 from falyx.hooks import HookType
 from falyx.retry import RetryPolicy, RetrySpec, resolve_retry
 
-__all__ = ["Command"]
+__all__ = ["Command", "format_arguments"]
 
 logger = logging.getLogger("falyx")
 
@@ -53,8 +56,9 @@ class Command(BaseAction):
         if not isinstance(key, str) or not key.strip() or any(c.isspace() for c in key):
             raise ValueError(f"command key must be a non-empty word, got {key!r}")
         if not (isinstance(action, BaseAction) or callable(action)):
-            raise TypeError(f"command {key!r}: action must be a step or a callable, got "
-                            f"{type(action).__name__} {action!r}")
+            raise InvalidActionError(
+                f"command {key!r}: action must be a step or a callable, got "
+                f"{type(action).__name__} {action!r}")
         step = to_action(action)
         policy = resolve_retry(retry, retry_policy)
         if retry_all and policy is None:
@@ -108,6 +112,13 @@ class Command(BaseAction):
         ctx.undo = done.undo
         return done.result
 
+    def parameters(self) -> list[inspect.Parameter]:
+        """Its action's parameters, less those its stored `kwargs` fill (its CLI options)."""
+        return [p for p in self.action.parameters() if p.name not in self.kwargs]
+
+    def declares(self, name: str) -> bool:
+        return name not in self.kwargs and self.action.declares(name)
+
     def run_options(self, **base: Any) -> RunOptions:
         """The options a run of this command uses (its `retry_all` and `record_result`).
 
@@ -121,23 +132,48 @@ class Command(BaseAction):
             leaf_policy=self.leaf_policy, record_result=self.record_result, **base,
         )
 
-    def preview(self, options: RunOptions | None = None) -> PreviewNode:
+    def preview(
+        self, options: RunOptions | None = None, kwargs: Mapping[str, Any] | None = None
+    ) -> PreviewNode:
+        """The tree of what would run; with `kwargs`, a line showing the arguments."""
         options = options or self.run_options()
         node = PreviewNode(f"Command: '{self.key}' — {self.description}")
+        if kwargs:
+            node.children.append(PreviewNode(f"⚑ Arguments: {format_arguments(kwargs)}"))
         node.children.extend(self._detail_nodes(options))
         node.children.append(self.action.preview(options))
         return node
 
     @property
     def confirmation_text(self) -> str:
-        """The question asked before running, e.g. `Confirm execution of R — ... ?`."""
+        """The question asked before running, without arguments (see `confirmation_for`)."""
+        return self.confirmation_for()
+
+    def confirmation_for(self, kwargs: Mapping[str, Any] | None = None) -> str:
+        """The question asked before running, with the arguments it will run with.
+
+        E.g. ``Confirm execution of D — Deploy (calls `deploy` with env='prod')``; the
+        command's `confirm_message` instead when it has one.
+        """
         if self.confirm_message:
             return self.confirm_message
-        return f"Confirm execution of {self.key} — {self.description} (calls `{self.action.name}`) "
+        with_args = f" with {format_arguments(kwargs)}" if kwargs else ""
+        return (f"Confirm execution of {self.key} — {self.description} "
+                f"(calls `{self.action.name}`{with_args}) ")
 
     def __repr__(self) -> str:
         return (f"Command(key={self.key!r}, description={self.description!r}, "
                 f"action={self.action!r})")
+
+
+def format_arguments(kwargs: Mapping[str, Any], limit: int = 60) -> str:
+    """`env='prod', mode=Mode.FAST`: each value's repr (an Enum's name), cut to `limit`."""
+    parts = []
+    for name, value in kwargs.items():
+        text = f"{type(value).__name__}.{value.name}" if isinstance(value, enum.Enum) \
+            else repr(value)
+        parts.append(f"{name}={text if len(text) <= limit else text[:limit - 1] + '…'}")
+    return ", ".join(parts)
 
 
 def _log_start(ctx: ExecutionContext) -> None:

@@ -19,10 +19,13 @@ __all__ = [
     "ConfirmationRequired",
     "EmptyChainError",
     "EmptyGroupError",
+    "ExecutorError",
     "FalyxError",
     "InvalidActionError",
     "NotPicklableError",
     "RegistrationError",
+    "RemoteError",
+    "RollbackError",
     "ShellCommandError",
     "StepTimeoutError",
     "UsageError",
@@ -77,6 +80,39 @@ class EmptyGroupError(FalyxError):
 
 class NotPicklableError(FalyxError):
     """A process step's callable or arguments cannot be sent to another process."""
+
+
+class ExecutorError(UsageError, ValueError):
+    """An executor spec is invalid, or the executor it names cannot be reached or started."""
+
+
+class RemoteError(FalyxError):
+    """An exception raised in a worker that could not be sent back as itself.
+
+    Carries the original type's name (`exc_type`), its message (`exc_message`) and the
+    worker's traceback text (`remote_traceback`). DESIGN §2.14.
+    """
+
+    retryable = True
+
+    def __init__(self, exc_type: str, exc_message: str, remote_traceback: str = "") -> None:
+        super().__init__(f"{exc_type}: {exc_message}" if exc_message else exc_type)
+        self.exc_type = exc_type
+        self.exc_message = exc_message
+        self.remote_traceback = remote_traceback
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.exc_type, self.exc_message, self.remote_traceback)
+
+
+class RollbackError(FalyxError):
+    """A step failed and undoing the completed steps failed too (exit code 3).
+
+    The failed step's own exception is what a run raises; its `rollback_errors` list holds
+    the rollback exceptions, and `RollbackError.exit_code` is the CLI's exit code for it.
+    """
+
+    exit_code = 3
 
 
 class ShellCommandError(FalyxError):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import shlex
 import signal
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from falyx.app import BUILTIN_KEYS
@@ -23,15 +25,21 @@ if TYPE_CHECKING:
     from falyx.app import Falyx
     from falyx.command import Command
 
-__all__ = ["HISTORY_ROWS", "handle_entry", "run_menu"]
+__all__ = ["HISTORY_ROWS", "LineParser", "handle_entry", "run_menu"]
+
+#: Parses the words typed after a key with the command's own CLI (`falyx.cli.line_parser`):
+#: the request and what to close after running it, or None when it only printed help.
+#: Raises `UsageError` (Typer's message) on bad words.
+LineParser = Callable[["Command", list[str]],
+                      "tuple[RunRequest, AbstractContextManager[object]] | None"]
 
 HISTORY_ROWS = 50
 _TERMINATED = SIGNAL_EXIT[signal.SIGTERM]
 # Words that also reach the built-ins, unless a command claims them as an alias or name.
 _BUILTIN_WORDS = {"HELP": "H", "HISTORY": "Y", "EXIT": "X", "QUIT": "X"}
-_HINT = ("Type a key (any case) to run its command, ?KEY to preview it without running, "
-         "H -t TAG to list the commands with a tag; Tab completes. X, Ctrl-D or Ctrl-C at the "
-         "prompt exits.")
+_HINT = ("Type a key (any case) to run its command, with its options after it (B --jobs 8; "
+         "B --help lists them); ?KEY to preview it without running; H -t TAG lists the "
+         "commands with a tag; Tab completes. X, Ctrl-D or Ctrl-C at the prompt exits.")
 
 
 async def run_menu(
@@ -40,11 +48,14 @@ async def run_menu(
     *,
     input: Input | None = None,
     output: Output | None = None,
+    parse: LineParser | None = None,
 ) -> int:
     """Show the commands and answer the `> ` prompt until the user leaves; returns 0 (143 if
     a SIGTERM ended a command).
 
     `input`/`output` default to the terminal; tests pass a pipe input and a dummy output.
+    `parse` reads `KEY --opt v` lines (the CLI passes its own); without it, keys take no
+    arguments and run with their functions' defaults.
     """
     from falyx.render import render_commands
 
@@ -59,46 +70,57 @@ async def run_menu(
             entry = await prompt.prompt_async()
         except (EOFError, KeyboardInterrupt):  # Ctrl-D / Ctrl-C at the prompt: leave quietly
             return 0
-        code = await handle_entry(app, session, entry)
+        code = await handle_entry(app, session, entry, parse)
     return code
 
 
-async def handle_entry(app: Falyx, session: Session, entry: str) -> int | None:
-    """Act on one line typed at the prompt; None to stay in the menu, else the exit status."""
+async def handle_entry(
+    app: Falyx, session: Session, entry: str, parse: LineParser | None = None
+) -> int | None:
+    """Act on one line typed at the prompt (`KEY`, `KEY --opt v`, `?KEY`); None to stay in
+    the menu, else the exit status."""
     from falyx import render
 
     text = entry.strip()
-    if not text:
-        return None
     preview_only = text.startswith("?")
-    if preview_only:
-        text = text[1:].strip()
-    elif _is_help_with_options(app, text):
-        return _filtered_help(app, text)
     try:
-        target = _resolve(app, text)
-    except CommandNotFound as exc:
+        words = shlex.split(text[1:] if preview_only else text)
+        if not words:
+            if preview_only:
+                raise CommandNotFound("type a command key after '?', e.g. '?R'")
+            return None
+        target = _resolve(app, words[0])
+        if isinstance(target, str):  # a built-in
+            if target == "Y" and not preview_only and len(words) == 1:
+                return await _show_history(app)
+            return _builtin(app, target, preview_only, words[1:])
+        parsed = (parse or _no_arguments)(target, words[1:])
+    except (UsageError, ValueError) as exc:  # ValueError: shlex, e.g. an unclosed quote
         render.render_error(f"Error: {exc}")
         return None
-    if isinstance(target, str):  # a built-in
-        if preview_only:
-            render.render_error(f"Error: '{target}' is the built-in {BUILTIN_KEYS[target]}; "
-                                "only commands have a preview")
-            return None
-        return _builtin(app, target)
-    if preview_only:
-        render.render_preview(target.preview())
+    if parsed is None:  # `KEY --help` printed the command's help
         return None
-    if await execute(app, RunRequest(target), session) == _TERMINATED:
-        return _TERMINATED
+    request, resources = parsed
+    with resources:
+        if preview_only:
+            render.render_preview(target.preview(kwargs=request.kwargs))
+            return None
+        if await execute(app, request, session) == _TERMINATED:
+            return _TERMINATED
     render.render_commands(app)
     return None
 
 
+def _no_arguments(
+    command: Command, words: list[str]
+) -> tuple[RunRequest, AbstractContextManager[object]]:
+    if words:
+        raise UsageError(f"{command.key}: this menu takes no options after a key")
+    return RunRequest(command), nullcontext()
+
+
 def _resolve(app: Falyx, text: str) -> Command | str:
     """The command for `text`, or the letter of a built-in (`H`, `Y`, `X`)."""
-    if not text:
-        raise CommandNotFound("type a command key after '?', e.g. '?R'")
     word = text.upper()
     if word in BUILTIN_KEYS:
         return word
@@ -110,52 +132,40 @@ def _resolve(app: Falyx, text: str) -> Command | str:
         raise
 
 
-def _builtin(app: Falyx, key: str) -> int | None:
+def _builtin(app: Falyx, key: str, preview_only: bool, words: list[str]) -> int | None:
     from falyx import render
 
+    if preview_only:
+        raise UsageError(f"'{key}' is the built-in {BUILTIN_KEYS[key]}; only commands have a "
+                         "preview")
+    if key == "H" and words:
+        render.render_commands(app, tag=_help_tag(words))
+        return None
+    if words:
+        raise UsageError(f"'{key}' ({BUILTIN_KEYS[key]}) takes no arguments")
     if key == "X":
         return 0
     if key == "H":
         render.render_commands(app)
         render.make_console().print(_help_text(app), markup=False, highlight=False)
-    else:
-        from falyx.history_view import history_source
-
-        render.render_history_table(history_source(app).query(limit=HISTORY_ROWS))
     return None
 
 
-def _is_help_with_options(app: Falyx, text: str) -> bool:
-    """`H -t TAG` (or `help --tag TAG`): the built-in help word followed by options."""
-    word, _, rest = text.partition(" ")
-    if not rest.strip():
-        return False
-    try:
-        return _resolve(app, word) == "H"
-    except CommandNotFound:
-        return False
+def _help_tag(words: list[str]) -> str:
+    """The TAG of `H -t TAG`, `H --tag TAG` or `H --tag=TAG`; `UsageError` otherwise."""
+    if len(words) == 2 and words[0] in ("-t", "--tag"):
+        return words[1]
+    if len(words) == 1 and words[0].startswith("--tag="):
+        return words[0].removeprefix("--tag=")
+    raise UsageError(f"H takes only -t TAG, got {' '.join(words)!r}")
 
 
-def _filtered_help(app: Falyx, text: str) -> None:
-    """`H -t TAG`, `H --tag TAG`, `H --tag=TAG`: only the commands with that tag."""
+async def _show_history(app: Falyx) -> None:
+    """`Y`: the newest records, read off the loop (a locked file never freezes the menu)."""
     from falyx import render
+    from falyx.history_view import use_history
 
-    try:
-        options = shlex.split(text)[1:]
-    except ValueError as exc:  # an unclosed quote
-        options = [f"<{exc}>"]
-    if len(options) == 2 and options[0] in ("-t", "--tag"):
-        tag = options[1]
-    elif len(options) == 1 and options[0].startswith("--tag="):
-        tag = options[0].removeprefix("--tag=")
-    else:
-        render.render_error(f"Error: H takes only -t TAG, got {' '.join(options)!r}")
-        return None
-    try:
-        render.render_commands(app, tag=tag)
-    except UsageError as exc:
-        render.render_error(f"Error: {exc}")
-    return None
+    render.render_history_table(await use_history(app, lambda s: s.query(limit=HISTORY_ROWS)))
 
 
 def _help_text(app: Falyx) -> str:

@@ -57,11 +57,18 @@ async def confirm(
     return bool(await question.unsafe_ask_async())
 
 
-def prompt_history_path(program: str) -> Path:
-    """`$XDG_STATE_HOME/falyx/<program>.prompt_history` (default state dir `~/.local/state`)."""
-    from falyx.store import state_file
+def prompt_history_path(app: Falyx) -> Path | None:
+    """`<program>.prompt_history` in the folder of the app's execution history file.
 
-    return state_file(program, ".prompt_history")
+    None (keep it in memory) when history is off (`--history off`, `FALYX_HISTORY=off`, or
+    no store attached yet), or when the history path is not a regular file (`/dev/null`).
+    """
+    from falyx.store import SQLiteHistoryStore, path_problem, state_file
+
+    store = app.registry.store
+    if not isinstance(store, SQLiteHistoryStore) or path_problem(store.path):
+        return None
+    return state_file(app.program, ".prompt_history", store.path.parent)
 
 
 def menu_prompt(
@@ -74,7 +81,8 @@ def menu_prompt(
     """The menu's `> ` prompt: key completion, the bottom bar and its Ctrl-key toggles.
 
     `input`/`output` default to the terminal (output on stderr); tests pass a pipe input and
-    a `DummyOutput`. `history` defaults to the program's prompt history file.
+    a `DummyOutput`. `history` defaults to the prompt history file beside the execution
+    history (`prompt_history_path`).
     """
     from prompt_toolkit import PromptSession
     from prompt_toolkit.output import create_output
@@ -84,7 +92,7 @@ def menu_prompt(
         "> ",
         completer=_key_completer(app),
         complete_while_typing=True,
-        history=history if history is not None else _file_history(app.program),
+        history=history if history is not None else _file_history(prompt_history_path(app)),
         bottom_toolbar=_toolbar(app.bottom_bar) if app.bottom_bar.items else None,
         key_bindings=_toggle_bindings(app.bottom_bar),
         style=Style.from_dict(_BAR_STYLE),
@@ -103,17 +111,41 @@ _BAR_STYLE = {
 
 
 def _key_completer(app: Falyx) -> Any:
-    """Completes keys and aliases (any case), showing each one's description."""
-    from prompt_toolkit.completion import WordCompleter
+    """Completes keys and aliases (any case) with their descriptions, then that command's
+    options (`b --j` -> `b --jobs`)."""
+    from prompt_toolkit.completion import Completer, WordCompleter
 
     from falyx.app import BUILTIN_KEYS
+    from falyx.errors import FalyxError
 
     meta: dict[str, str] = {}
     for command in app.visible_commands():
         for name in (command.key, *command.aliases):
             meta[name] = command.description
     meta.update(BUILTIN_KEYS)
-    return WordCompleter(list(meta), ignore_case=True, meta_dict=meta)
+    keys = WordCompleter(list(meta), ignore_case=True, meta_dict=meta)
+
+    class MenuCompleter(Completer):
+        def get_completions(self, document: Any, event: Any) -> Any:
+            words = document.text_before_cursor.split()
+            if len(words) < 2 and not document.text_before_cursor[-1:].isspace():
+                yield from keys.get_completions(document, event)
+                return
+            try:
+                command = app.get(words[0].lstrip("?")) if words else None
+            except FalyxError:
+                return
+            if command is not None:
+                options = WordCompleter(_option_words(command), WORD=True)
+                yield from options.get_completions(document, event)
+
+    return MenuCompleter()
+
+
+def _option_words(command: Any) -> list[str]:
+    from falyx.signature import RUN_OPTION_NAMES, option_names
+
+    return [*(n for p in command.parameters() for n in option_names(p)), *RUN_OPTION_NAMES]
 
 
 def _toolbar(bar: BottomBar) -> Any:
@@ -148,14 +180,20 @@ def _toggle_bindings(bar: BottomBar) -> Any:
     return bindings
 
 
-def _file_history(program: str) -> History:
-    """The program's prompt history file (0600 in a 0700 folder); memory if unwritable."""
+def _file_history(path: Path | None) -> History:
+    """The prompt history file (0600 in a 0700 folder); memory if None or unwritable."""
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
-    path = prompt_history_path(program)
+    from falyx.store import path_problem
+
+    if path is None:
+        return InMemoryHistory()
     try:
+        problem = path_problem(path)
+        if problem:  # a device or a FIFO: never write to it, nor beside it
+            raise OSError(problem)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK, 0o600))
     except OSError as exc:
         logger.warning("prompt history not kept: cannot write %s (%s)", path, exc)
         return InMemoryHistory()

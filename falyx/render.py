@@ -1,4 +1,8 @@
-"""Everything falyx draws with rich: preview trees, tables, spinners, error lines."""
+"""Everything falyx draws with rich: preview trees, tables, spinners, error lines.
+
+User text (titles, descriptions, names, results) is drawn as `Text`, never read as markup;
+only a command's `style=` is rich's to interpret.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,11 @@ __all__ = [
 ]
 
 STATUS_TEXT = {"OK": "✅ Success", "ERROR": "❌ Error", "CANCELLED": "⛔ Cancelled"}
+#: A rollback's own outcome, never to be read as its step's success.
+ROLLBACK_TEXT = {"OK": "↩ Rolled back", "ERROR": "❌ Rollback failed",
+                 "CANCELLED": "⛔ Rollback cancelled"}
+RUN_ID_CHARS = 8  # the Run column; `history --run` takes any unique prefix
+OUTCOME_CHARS = 80
 
 
 def make_console() -> Console:
@@ -60,7 +69,7 @@ def spinner(message: str, enabled: bool = True) -> Iterator[None]:
     """A spinner on stderr while the body runs, only on a colour terminal."""
     console = make_console()
     show = enabled and console.is_terminal and not console.no_color
-    with console.status(message) if show else nullcontext():
+    with console.status(Text(message)) if show else nullcontext():
         yield
 
 
@@ -69,20 +78,35 @@ def format_value(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _status(row: Any) -> str:
+    """`✅ Success`, or for a rollback record `↩ Rolled back` / `❌ Rollback failed`."""
+    texts = ROLLBACK_TEXT if row.kind == "Rollback" else STATUS_TEXT
+    return texts.get(row.status, row.status)
+
+
 def _outcome(row: Any) -> str:
-    """`'ok'` or `RuntimeError('boom')` for a context or a stored history row."""
+    """`'ok'` or `RuntimeError('boom')` for a context; the stored JSON or repr for a row."""
     if isinstance(row, ExecutionContext):
         if row.exception is not None:
             return f"{type(row.exception).__name__}({str(row.exception)!r})"
+        if row.kind == "Rollback":
+            return ""
         return format_value(row.result) if row.record_result else "(not recorded)"
     if row.error_type:
-        return f"{row.error_type}({row.error!r})"
-    return row.result if row.result is not None else ""
+        text = f"{row.error_type}({row.error!r})"
+    else:
+        text = row.result if row.result is not None else ""
+    return text if len(text) <= OUTCOME_CHARS else text[: OUTCOME_CHARS - 1] + "…"
 
 
-def _clock(epoch: float | None) -> str:
-    """Local wall-clock time of an epoch (records keep UTC; people read local time)."""
-    return datetime.fromtimestamp(epoch).strftime("%H:%M:%S") if epoch is not None else ""
+def _clock(epoch: float | None, today: str = "") -> str:
+    """Local wall-clock time of an epoch, with the date unless it is `today` (records keep
+    UTC; people read local time)."""
+    if epoch is None:
+        return ""
+    when = datetime.fromtimestamp(epoch)
+    day = when.strftime("%Y-%m-%d")
+    return when.strftime("%H:%M:%S") if day == today else f"{day} {when:%H:%M:%S}"
 
 
 def render_summary(records: Iterable[ExecutionContext], console: Console | None = None) -> None:
@@ -91,24 +115,28 @@ def render_summary(records: Iterable[ExecutionContext], console: Console | None 
     for column in ("Name", "Kind", "Duration", "Attempts", "Status", "Result / Exception"):
         table.add_column(column)
     for ctx in records:
-        table.add_row(ctx.name, ctx.kind, f"{ctx.duration or 0:.3f}s", str(ctx.attempts),
-                      STATUS_TEXT.get(ctx.status, ctx.status), _outcome(ctx))
+        table.add_row(Text(ctx.name), ctx.kind, f"{ctx.duration or 0:.3f}s", str(ctx.attempts),
+                      _status(ctx), Text(_outcome(ctx)))
     (console or make_console()).print(table)
 
 
 def render_history_table(rows: Iterable[Any], console: Console | None = None) -> None:
-    """`Index | Name | Start | End | Duration | Status | Result / Exception`.
+    """`Index | Run | Kind | Name | Start | End | Duration | Status | Result / Exception`.
 
-    Rows are contexts or stored history rows (anything with the same attribute names).
+    Rows are stored history rows (`falyx.history_row.HistoryRow`). A rollback row is of kind
+    Rollback, named after the step it undoes, with its own status (`↩ Rolled back`).
     """
     table = Table(title="📊 Execution History", expand=False)
-    for column in ("Index", "Name", "Start", "End", "Duration", "Status", "Result / Exception"):
-        table.add_column(column, justify="right" if column in ("Index", "Duration") else "left")
+    for column in ("Index", "Run", "Kind", "Name", "Start", "End", "Duration", "Status",
+                   "Result / Exception"):  # only free text wraps: measuring is the cost here
+        table.add_column(column, justify="right" if column in ("Index", "Duration") else "left",
+                         no_wrap=column not in ("Name", "Result / Exception"))
+    today = datetime.now().strftime("%Y-%m-%d")
     for row in rows:
-        outcome = _outcome(row)
-        table.add_row(str(row.index), row.name, _clock(row.start), _clock(row.end),
-                      f"{row.duration or 0:.3f}s", STATUS_TEXT.get(row.status, row.status),
-                      outcome)
+        table.add_row(*map(Text, (
+            str(row.index), row.run_id[:RUN_ID_CHARS], row.kind, row.name,
+            _clock(row.start, today), _clock(row.end, today), f"{row.duration or 0:.3f}s",
+            _status(row), _outcome(row))))
     (console or make_console()).print(table)
 
 
@@ -131,8 +159,8 @@ def render_run_tree(rows: list[Any], console: Console | None = None) -> None:
 
 
 def _run_label(row: Any) -> Text:
-    return Text(f"{row.name} [{row.kind}] {STATUS_TEXT.get(row.status, row.status)} "
-                f"{row.duration or 0:.3f}s  {_outcome(row)}")
+    return Text(f"{row.name} [{row.kind}] {_status(row)} {row.duration or 0:.3f}s  "
+                f"{_outcome(row)}")
 
 
 def render_commands(app: Falyx, console: Console | None = None, tag: str | None = None) -> None:
@@ -144,7 +172,7 @@ def render_commands(app: Falyx, console: Console | None = None, tag: str | None 
     from falyx.app import BUILTIN_KEYS
 
     groups = _by_tag(app.visible_commands(), tag)
-    table = Table(title=app.title, show_header=False, box=None, expand=False, padding=(0, 2))
+    table = Table(title=Text(app.title), show_header=False, box=None, expand=False, padding=(0, 2))
     table.add_column("Command")
     table.add_column("CLI name")
     for name in sorted(groups, key=lambda t: (t != "", t)):

@@ -1,27 +1,28 @@
-"""Running one request from a frontend: preview, confirm, spinner, signals, outcome, exit code."""
+"""Running requests from a frontend: preview, confirm, spinner, signals, outcome, exit code."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import signal
+import logging
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from falyx.context import CANCELLED, OK, ExecutionContext
-from falyx.errors import FalyxError
+from falyx.errors import FalyxError, RollbackError
+from falyx.interrupts import SIGNAL_EXIT, SignalScope, current_scope, signal_scope
 from falyx.prompts import confirm
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
     from falyx.command import Command
 
-__all__ = ["RunRequest", "Session", "execute"]
+__all__ = ["SIGNAL_EXIT", "RunRequest", "Session", "execute", "execute_all"]
 
-SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+logger = logging.getLogger("falyx")
 
 
 @dataclass
@@ -32,11 +33,23 @@ class Session:
     verbose: bool = False
     log_format: str | None = None
     history: str | None = None
+    executor: str | None = None
+
+    def notify(self, text: str) -> None:
+        """A one-line notice on stderr (a JSON log line with `--log-format json`)."""
+        if self.log_format == "json":
+            logger.warning(text, extra={"event": "notice"})
+        else:
+            sys.stderr.write(text + "\n")
+            sys.stderr.flush()
 
 
 @dataclass
 class RunRequest:
-    """What a frontend asks to run, with the run options given on the command line."""
+    """What a frontend asks to run, with the run options given on the command line.
+
+    `batch` marks a command run by `run-all`: its error lines name the command.
+    """
 
     command: Command
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -45,69 +58,70 @@ class RunRequest:
     summary: bool = False
     json: bool = False
     overrides: Mapping[str, Any] = field(default_factory=dict)
-
-
-@contextmanager
-def cancel_on_signals(task: asyncio.Future[Any]) -> Iterator[list[int]]:
-    """Cancel `task` on SIGINT/SIGTERM; yields a list that receives the signal's exit code."""
-    received: list[int] = []
-    loop = asyncio.get_running_loop()
-    installed = []
-
-    def on_signal(signum: int) -> None:
-        if not received:
-            received.append(SIGNAL_EXIT[signum])
-        task.cancel()
-
-    for signum in SIGNAL_EXIT:
-        try:
-            loop.add_signal_handler(signum, on_signal, signum)
-            installed.append(signum)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / Windows
-            pass
-    try:
-        yield received
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
-        if signal.SIGINT in installed:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+    batch: bool = False
 
 
 async def execute(app: Falyx, request: RunRequest, session: Session) -> int:
     """Run one command as the CLI (and the menu) do; return the exit code.
 
-    rich is imported only when something is drawn: a quiet headless run never loads it.
+    Under `execute_all` the signal handlers are already installed; otherwise this installs
+    them for the run. rich is imported only when something is drawn.
     """
-    command = request.command
-    if (command.confirm or request.force_confirm) and not request.skip_confirm:
-        code = await _confirm(command, session)
+    if _needs_confirm(request):
+        code = await _confirm(request.command, session, request.kwargs)
         if code is not None:
             return code
-    ctx, options = app.prepare(command, (), request.kwargs, overrides=request.overrides)
+    scope = current_scope()
+    if scope is None:
+        with signal_scope(session.notify) as scope:
+            return await _run(app, request, session, scope)
+    return await _run(app, request, session, scope)
+
+
+async def execute_all(app: Falyx, requests: list[RunRequest], session: Session) -> int:
+    """`run-all`: confirm every command first, then run them all concurrently under one
+    signal handler; the highest exit code wins (130/143 when interrupted)."""
+    for request in requests:
+        if _needs_confirm(request):
+            code = await _confirm(request.command, session, request.kwargs)
+            if code is not None:
+                return code
+    with signal_scope(session.notify) as scope:
+        codes = await asyncio.gather(*(_run(app, r, session, scope) for r in requests))
+    return max(codes)
+
+
+def _needs_confirm(request: RunRequest) -> bool:
+    return (request.command.confirm or request.force_confirm) and not request.skip_confirm
+
+
+async def _run(app: Falyx, request: RunRequest, session: Session, scope: SignalScope) -> int:
+    """Run one confirmed request under the invocation's signal scope; its exit code."""
+    ctx, options = app.prepare(request.command, (), request.kwargs, overrides=request.overrides)
     task = asyncio.ensure_future(app.drive(ctx, options))
-    with cancel_on_signals(task) as received, _spinner(command):
+    scope.track(task)
+    with _spinner(request.command):
         try:
             await task
         except asyncio.CancelledError:
-            if not received:  # cancelled from outside, not by our signal handler
+            if scope.code is None:  # cancelled from outside, not by a signal
                 raise
         except Exception:
             pass  # the outcome is on ctx
-    code = exit_code(ctx, received[0] if received else 130)
+    code = exit_code(ctx, scope.code or 130)
     report(app, ctx, request, session, code)
     return code
 
 
-async def _confirm(command: Command, session: Session) -> int | None:
-    """Preview and ask; None to go on, else the exit code to stop with."""
+async def _confirm(command: Command, session: Session, kwargs: Mapping[str, Any]) -> int | None:
+    """Preview and ask, showing the arguments; None to go on, else the exit code to stop with."""
     from falyx import render
 
     console = render.make_console()
     try:
         if command.preview_before_confirm:
-            render.render_preview(command.preview(), console)
-        if await confirm(command.confirmation_text, never_prompt=session.never_prompt,
+            render.render_preview(command.preview(kwargs=kwargs), console)
+        if await confirm(command.confirmation_for(kwargs), never_prompt=session.never_prompt,
                          hint=f"command '{command.key}'"):
             return None
     except FalyxError as exc:
@@ -129,17 +143,23 @@ def _spinner(command: Command) -> Any:
 
 
 def exit_code(ctx: ExecutionContext, cancel_code: int) -> int:
-    """0 OK; the error's own code (1 by default); 130/143 when interrupted."""
+    """0 OK; 3 when the rollback failed too; the error's own code (1 by default); 130/143
+    when interrupted."""
     if ctx.status == OK:
         return 0
     if ctx.status == CANCELLED:
         return cancel_code
+    if getattr(ctx.exception, "rollback_errors", None):
+        return RollbackError.exit_code
     return getattr(ctx.exception, "exit_code", 1) if isinstance(ctx.exception, FalyxError) else 1
 
 
 def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Session,
            code: int) -> None:
-    """Tell the user how it went: JSON on stdout, or lines and tables on stderr."""
+    """Tell the user how it went: JSON on stdout, or lines and tables on stderr.
+
+    With `--log-format json` the failure lines are JSON log records too.
+    """
     if request.json:
         sys.stdout.write(json.dumps(outcome_json(ctx), default=repr) + "\n")
         sys.stdout.flush()
@@ -147,29 +167,64 @@ def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Sess
                                           or not sys.stderr.isatty())
     if quiet_success and not request.summary:
         return
+    as_json = session.log_format == "json"
+    if ctx.status != OK and as_json and not request.summary:
+        _log_failure(ctx, request, code, session.verbose)
+        return
     from falyx import render
 
     console = render.make_console()
     if request.summary:
         render.render_summary(app.registry.records(run_id=ctx.run_id), console)
-    if ctx.status == CANCELLED:
-        console.print("Interrupted." if code == 130 else "Terminated.")
+    if ctx.status != OK and as_json:
+        _log_failure(ctx, request, code, session.verbose)
+    elif ctx.status == CANCELLED:
+        console.print(_failure_lines(ctx, request, code)[0])
     elif ctx.status != OK:
-        exc = ctx.exception
-        render.render_error(f"Error: {type(exc).__name__}: {exc}", console)
-        for note in getattr(exc, "__notes__", ()):
-            render.render_error(f"  {note}", console)
+        for line in _failure_lines(ctx, request, code):
+            render.render_error(line, console)
         if session.verbose and ctx.traceback:
             console.print(ctx.traceback, markup=False, highlight=False)
     elif not quiet_success:
         command = request.command
         console.print(f"✅ {command.key} — {command.description}: "
-                      f"{render.format_value(ctx.result)}")
+                      f"{render.format_value(ctx.result)}", markup=False)
+
+
+def _failure_lines(ctx: ExecutionContext, request: RunRequest, code: int) -> list[str]:
+    """`Error: RuntimeError: boom` (`Error [D deploy]: ...` in a batch) and the exception's
+    notes; `Interrupted.` or `Terminated.` for a cancelled run. Failed rollbacks are not
+    repeated here: each has logged its own ERROR line."""
+    command = request.command
+    label = f" [{command.key} {command.cli_name or command.action.name}]" if request.batch else ""
+    if ctx.status == CANCELLED:
+        return [("Interrupted" if code == 130 else "Terminated") + (f"{label}." if label else ".")]
+    exc = ctx.exception
+    lines = [f"Error{label}: {type(exc).__name__}: {exc}"]
+    undone = {f"rollback failed: {type(e).__name__}: {e}"
+              for e in getattr(exc, "rollback_errors", ())}
+    lines.extend(f"  {note}" for note in getattr(exc, "__notes__", ()) if note not in undone)
+    return lines
+
+
+def _log_failure(ctx: ExecutionContext, request: RunRequest, code: int, verbose: bool) -> None:
+    exc = ctx.exception
+    lines = _failure_lines(ctx, request, code)
+    cancelled = ctx.status == CANCELLED
+    logger.log(
+        logging.WARNING if cancelled else logging.ERROR, "\n".join(lines),
+        exc_info=(type(exc), exc, exc.__traceback__) if verbose and exc and not cancelled
+        else None,
+        extra={"action": request.command.key, "event": "cancelled" if cancelled else "failed",
+               "status": ctx.status, "duration": ctx.duration},
+    )
 
 
 def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
-    """`{"command", "status", "result", "duration", "error"}`."""
+    """`{"command", "status", "result", "duration", "error"}`, and `"rollback_errors"` when
+    undoing the completed steps failed too."""
     exc = ctx.exception
+    undone = getattr(exc, "rollback_errors", None)
     result = ctx.result if ctx.record_result else None
     try:
         json.dumps(result)
@@ -181,6 +236,7 @@ def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
         "result": result,
         "duration": ctx.duration,
         "error": None if exc is None else f"{type(exc).__name__}: {exc}",
+        **({"rollback_errors": [f"{type(e).__name__}: {e}" for e in undone]} if undone else {}),
     }
 
 

@@ -11,36 +11,33 @@ import logging
 import operator
 import os
 import re
-import reprlib
 import sqlite3
+import stat
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from falyx.history_row import HistoryRow
 from falyx.store_schema import immediate, migrate
 
 if TYPE_CHECKING:
     from falyx.context import ExecutionContext
 
-__all__ = ["HistoryRow", "SQLiteHistoryStore", "resolve_history_path", "result_text", "state_file"]
+__all__ = ["HistoryRow", "SQLiteHistoryStore", "path_problem", "resolve_history_path",
+           "state_file"]
 
 logger = logging.getLogger("falyx")
 
-RESULT_CHARS = 1_000
-ERROR_CHARS = 2_000
-TRACEBACK_CHARS = 20_000  # the end of a traceback is the useful part; keep that
-JSON_KEYS = ("index", "run_id", "parent", "command", "name", "kind", "start", "end", "duration",
-             "status", "attempts", "result", "error_type", "error", "traceback")
 _T = TypeVar("_T")
 _inherited: list[sqlite3.Connection | None] = []  # kept alive so a fork child never closes them
 _FAULTS = (sqlite3.Error, OSError)  # what turns the store off instead of failing a run
 _COLUMNS = ("id, run_id, parent, program, command, name, kind, start, \"end\", duration, "
-            "status, attempts, result, error_type, error, traceback")
+            "status, attempts, result, result_format, error_type, error, traceback")
+_FILE_KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+               stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket"}
 
 
 def resolve_history_path(program: str, override: str | None = None) -> Path | None:
@@ -51,62 +48,40 @@ def resolve_history_path(program: str, override: str | None = None) -> Path | No
     return state_file(program, ".db")
 
 
-def state_file(program: str, suffix: str) -> Path:
-    """`$XDG_STATE_HOME/falyx/<program><suffix>` (state dir default `~/.local/state`)."""
-    state = os.environ.get("XDG_STATE_HOME", "")
-    base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
+def state_file(program: str, suffix: str, folder: Path | None = None) -> Path:
+    """`<folder>/<program><suffix>`, the program name made safe for a file name.
+
+    `folder` defaults to `$XDG_STATE_HOME/falyx` (state dir default `~/.local/state`).
+    """
+    if folder is None:
+        state = os.environ.get("XDG_STATE_HOME", "")
+        base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
+        folder = base / "falyx"
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", program).strip("._-")[:100] or "falyx"
-    return base / "falyx" / f"{name}{suffix}"
+    return folder / f"{name}{suffix}"
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    """One stored step execution; `index` is its stable history index, times are epochs."""
+def path_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why `path` cannot hold a history file (it exists and is not a regular file), or None.
 
-    index: int
-    run_id: str
-    parent: int | None
-    program: str
-    command: str | None
-    name: str
-    kind: str
-    start: float | None
-    end: float | None
-    duration: float | None
-    status: str
-    attempts: int
-    result: str | None
-    error_type: str | None
-    error: str | None
-    traceback: str | None
+    SQLite would open a device or a FIFO and create its journal beside it (`/dev/null-journal`).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # missing (it will be created) or unreachable (opening it will say why)
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    kind = _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    return f"{os.fspath(path)} is {kind}, not a regular file"
 
-    @classmethod
-    def of(cls, ctx: ExecutionContext, index: int, parent: int | None,
-           program: str = "") -> HistoryRow:
-        """The stored form of a record: bounded result repr, error and traceback if it failed."""
-        failed = ctx.status != "OK" and ctx.exception is not None
-        exc = ctx.exception if failed else None
-        return cls(
-            index, ctx.run_id, parent, program, ctx.command, ctx.name, ctx.kind, ctx.start,
-            ctx.end, ctx.duration, ctx.status, ctx.attempts, result_text(ctx),
-            None if exc is None else type(exc).__name__,
-            None if exc is None else _clip(str(exc), ERROR_CHARS),
-            _clip(ctx.traceback, TRACEBACK_CHARS, keep_end=True) if failed else None,
-        )
 
-    def as_json(self) -> dict[str, Any]:
-        """The `history --json` object: fixed keys, times as ISO-8601 UTC strings."""
-        data = {key: getattr(self, key) for key in JSON_KEYS}
-        data["start"], data["end"] = _iso(self.start), _iso(self.end)
-        return data
+class NotARegularFile(OSError):
+    """The history path names a device, a FIFO, a directory or a socket."""
 
 
 #: A row's values in column order, for INSERT.
 _row_values = operator.attrgetter(*(f.name for f in dataclasses.fields(HistoryRow)))
-
-
-def _iso(epoch: float | None) -> str | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc).isoformat()
 
 
 class SQLiteHistoryStore:
@@ -124,7 +99,7 @@ class SQLiteHistoryStore:
         self.timeout = timeout
         self.error: str | None = None
         self._ready = False
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # also taken by the finalizer that closes at exit
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
         self._closer: weakref.finalize | None = None
@@ -144,7 +119,7 @@ class SQLiteHistoryStore:
             # ids are given here (under the write lock) so parents map before insertion
             first = conn.execute("SELECT coalesce(max(seq), 0) + 1 FROM sqlite_sequence "
                                  "WHERE name = 'history'").fetchone()[0]
-            conn.executemany(f"INSERT INTO history ({_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+            conn.executemany(f"INSERT INTO history ({_COLUMNS}) VALUES ({', '.join('?' * 17)})",
                              self._rows(records, first))
             conn.execute("DELETE FROM history WHERE id <= ?",
                          (first + len(records) - 1 - self.max_rows,))
@@ -166,10 +141,16 @@ class SQLiteHistoryStore:
 
     def query(
         self, status: str | None = None, name: str | None = None, command: str | None = None,
-        run_id: str | None = None, limit: int | None = 50,
+        run_id: str | None = None, limit: int | None = 50, *, kind: str | None = None,
+        since: float | None = None,
     ) -> list[HistoryRow]:
-        """The newest `limit` records matching every filter given, newest last."""
-        where, params = _filters(status=status, name=name, command=command, run_id=run_id)
+        """The newest `limit` records matching every filter given, newest last.
+
+        `status`, `command` and `kind` match in any case; `since` is an epoch (seconds): only
+        records that started then or later.
+        """
+        where, params = _filters(status=status, name=name, command=command, run_id=run_id,
+                                 kind=kind, since=since)
         params.append(-1 if limit is None else max(limit, 0))  # SQLite: LIMIT -1 is no limit
         return self._select(f"SELECT {_COLUMNS} FROM history{where} ORDER BY id DESC LIMIT ?",
                             params)[::-1]
@@ -203,6 +184,15 @@ class SQLiteHistoryStore:
 
         return list(walk(None))
 
+    def run_ids(self, prefix: str, limit: int = 2) -> list[str]:
+        """Up to `limit` distinct run ids starting with `prefix`, in order."""
+        if not prefix:
+            return []
+        rows = self._fetch("SELECT DISTINCT run_id FROM history WHERE run_id >= ? AND "
+                           "run_id < ? ORDER BY run_id LIMIT ?",
+                           (prefix, prefix + "\U0010ffff", limit))
+        return [row[0] for row in rows]
+
     def count(self) -> int:
         """How many records are stored."""
         rows = self._fetch("SELECT count(*) FROM history", ())
@@ -222,7 +212,7 @@ class SQLiteHistoryStore:
         self.close()
 
     def _select(self, sql: str, params: Sequence[Any]) -> list[HistoryRow]:
-        return [HistoryRow(*row) for row in self._fetch(sql, params)]
+        return [HistoryRow.read(row) for row in self._fetch(sql, params)]
 
     def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple]:
         if not self._ready and not self.path.exists():
@@ -237,7 +227,8 @@ class SQLiteHistoryStore:
             try:
                 return work(self._connection())
             except _FAULTS as exc:
-                self.error = f"{type(exc).__name__}: {exc}"
+                self.error = str(exc) if isinstance(exc, NotARegularFile) else (
+                    f"{type(exc).__name__}: {exc}")
                 logger.warning("history could not be %s %s (%s); history is kept in memory "
                                "only", verb, self.path, self.error)
         self.close()
@@ -252,11 +243,14 @@ class SQLiteHistoryStore:
             self._closer.detach()
             _inherited.append(self._conn)
         conn = self._conn = self._open()
-        self._pid, self._closer = os.getpid(), weakref.finalize(self, conn.close)
+        self._pid, self._closer = os.getpid(), weakref.finalize(self, _close, self._lock, conn)
         return conn
 
     def _open(self) -> sqlite3.Connection:
         if not self._ready:
+            problem = path_problem(self.path)
+            if problem:
+                raise NotARegularFile(problem)
             _create_private(self.path)
         conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
                                check_same_thread=False)  # every use holds self._lock
@@ -275,6 +269,12 @@ class SQLiteHistoryStore:
         return f"SQLiteHistoryStore({str(self.path)!r}, program={self.program!r}, {state})"
 
 
+def _close(lock: threading.RLock, conn: sqlite3.Connection) -> None:
+    """Close `conn` once no thread is using it (closing it mid-statement crashes SQLite)."""
+    with lock:
+        conn.close()
+
+
 def _create_private(path: Path) -> None:
     """Create the folder (0700) and the file (0600) if missing; leave existing ones alone."""
     with suppress(FileExistsError):
@@ -286,38 +286,15 @@ def _create_private(path: Path) -> None:
         os.close(fd)
 
 
-_SCALARS = (type(None), bool, int, float, str)
-_repr = reprlib.Repr()  # bounded: a huge result must not cost a huge repr
-_repr.maxstring = _repr.maxother = _repr.maxlong = RESULT_CHARS
-_repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = _repr.maxdeque = 100
-
-
-def result_text(ctx: ExecutionContext) -> str | None:
-    """The result as a bounded repr; None when it must not be stored or there is none."""
-    if not ctx.record_result or ctx.status != "OK":
-        return None
-    value = ctx.result
-    if isinstance(value, str):
-        value = value[:RESULT_CHARS]  # the repr of a huge string would cost its whole size
-    try:  # builtin repr for scalars (fast); reprlib bounds the cost of containers and objects
-        text = repr(value) if type(value) in _SCALARS else _repr.repr(value)
-    except Exception as exc:  # a user's __repr__ may raise; history must not
-        text = f"<unrepresentable {type(ctx.result).__name__}: {type(exc).__name__}>"
-    return _clip(text, RESULT_CHARS)
-
-
-def _clip(text: str | None, limit: int, keep_end: bool = False) -> str | None:
-    if text is None or len(text) <= limit:
-        return text
-    return "…" + text[1 - limit:] if keep_end else text[: limit - 1] + "…"
-
-
-def _filters(**values: str | None) -> tuple[str, list[Any]]:
-    """A WHERE clause for the filters given (status matched upper-case, command any case)."""
+def _filters(since: float | None = None, **values: str | None) -> tuple[str, list[Any]]:
+    """A WHERE clause for the filters given (status, command and kind in any case)."""
     clauses: list[str] = []
     params: list[Any] = []
     for column, value in values.items():
         if value is not None:
-            clauses.append(f"{column} = ?")
+            clauses.append("kind = ? COLLATE NOCASE" if column == "kind" else f"{column} = ?")
             params.append(value.upper() if column == "status" else value)
+    if since is not None:
+        clauses.append("start >= ?")
+        params.append(since)
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), params

@@ -13,6 +13,8 @@ call it from plain test functions, not from `async def` tests.
 from __future__ import annotations
 
 import logging
+import shlex
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -47,19 +49,32 @@ def run_cli(
 ) -> CliResult:
     """Run `app`'s command line with `args` (a list, or a string split like a shell does).
 
-    `input` is fed to stdin (which is not a terminal, so confirmations need `-y` or `-n`);
-    `env` sets (or with `None`, removes) environment variables for the call. The `falyx`
-    logger's handlers are restored afterwards, so runs do not leak into each other.
+    It goes through `app()` itself (the same parsing, output and exit codes as from a shell),
+    inside Click's test isolation: `input` is fed to stdin (which is not a terminal, so
+    confirmations need `-y` or `-n`); `env` sets (or with `None`, removes) environment
+    variables for the call. The `falyx` logger's handlers are restored afterwards, so runs do
+    not leak into each other.
     """
+    argv = shlex.split(args) if isinstance(args, str) else list(args)
     logger = logging.getLogger("falyx")
     saved = (list(logger.handlers), logger.level, logger.propagate)
+    exception: BaseException | None = None
+    runner = CliRunner()
     try:
-        result = CliRunner().invoke(
-            app.typer, args, input=input, env=env, prog_name=app.program
-        )
+        with runner.isolation(input=input, env=env) as (stdout, stderr, output):
+            try:
+                app(argv)
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                exception = exc if code else None
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            texts = [s.getvalue().decode(runner.charset, "replace").replace("\r\n", "\n")
+                     for s in (stdout, stderr, output)]
     finally:
         logger.handlers[:] = saved[0]
         logger.setLevel(saved[1])
         logger.propagate = saved[2]
-    return CliResult(result.exit_code, result.stdout, result.stderr, result.output,
-                     result.exception)
+    return CliResult(code, *texts, exception)

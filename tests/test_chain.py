@@ -140,9 +140,12 @@ def simulate(tree: Tree, args: tuple, kwargs: dict, exp: Expected) -> Outcome:
     if tree.kind == "chain":
         parts: list[Plan] = []
         last = None
+        # Every leaf takes **kwargs, so it declares every call keyword but its inject_into.
+        declared = {k: v for k, v in kwargs.items() if k != "last_result"}
         for index, child in enumerate(tree.children):
             if index:
-                args, kwargs = (), ({"last_result": last} if tree.auto_inject else {})
+                args, kwargs = (), {**declared,
+                                    **({"last_result": last} if tree.auto_inject else {})}
             out = simulate(child, args, kwargs, exp)
             if not out.ok:
                 exp.batches.append(("seq", parts))
@@ -249,12 +252,21 @@ async def test_steps_run_in_order_and_the_last_result_is_returned(registry) -> N
     assert [e[0] for e in events] == ["a", "b", "c"]
 
 
-async def test_only_the_first_step_receives_the_chains_call_args(registry) -> None:
+async def test_only_the_first_step_receives_the_chains_positional_args(registry) -> None:
     events: list[Any] = []
     pipeline = ChainedAction("c", [Action("a", recorder(events, "a")),
                                    Action("b", recorder(events, "b"))])
-    await pipeline(1, 2, key="value")
-    assert events == [("a", (1, 2), {"key": "value"}), ("b", (), {})]
+    await pipeline(1, 2)
+    assert events == [("a", (1, 2), {}), ("b", (), {})]
+
+
+async def test_a_step_with_var_keyword_receives_every_call_keyword(registry) -> None:
+    events: list[Any] = []
+    pipeline = ChainedAction("c", [Action("a", recorder(events, "a")),
+                                   Action("b", recorder(events, "b"))], auto_inject=True)
+    await pipeline(1, key="value")
+    assert events == [("a", (1,), {"key": "value"}),
+                      ("b", (), {"key": "value", "last_result": "a result"})]
 
 
 async def test_auto_inject_gives_every_step_but_the_first_the_previous_result(registry) -> None:
@@ -305,7 +317,7 @@ async def test_rollback_receives_the_args_the_step_was_called_with(registry) -> 
     boom = Action("boom", recorder([], "boom", fail=True))
     with pytest.raises(RuntimeError):
         await ChainedAction("c", [first, second, boom], auto_inject=True)("call", k=2)
-    assert undone == [("second", ("s2",), {"last_result": 10}),
+    assert undone == [("second", ("s2",), {"k": 2, "last_result": 10}),
                       ("first", ("call", "stored"), {"k": 2})]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 from typing import Annotated, Optional
@@ -9,7 +10,7 @@ from typing import Annotated, Optional
 import pytest
 import typer
 
-from falyx import Falyx, RetryPolicy, chain, group
+from falyx import Falyx, RetryPolicy, chain, group, step
 from falyx.testing import CliResult, run_cli
 
 LOG_KEYS = {"ts", "level", "logger", "message", "action", "event", "attempt", "duration",
@@ -125,15 +126,62 @@ def test_chain_takes_its_options_from_the_first_step(app: Falyx) -> None:
     assert result.stdout == "built qa\nnotified\n"
 
 
-def test_group_members_with_different_parameters_are_rejected_by_name() -> None:
-    app = Falyx("Checks", program="checks")
+def release_app() -> Falyx:
+    """`release`: build(tag) -> group(lint(path), typecheck(strict)) -> deploy(env, tag)."""
+    app = Falyx("Release", program="rel")
 
-    def lint(path: str = ".") -> None: ...
-    def typecheck(strict: bool = False) -> None: ...
+    def build(tag: str) -> str:
+        print(f"build tag={tag}")
+        return f"app-{tag}.whl"
 
-    app.add_command("C", "Checks", group(lint, typecheck, name="checks"))
-    with pytest.raises(TypeError, match=r"group 'checks'.*'typecheck'"):
-        _ = app.typer
+    def lint(path: str = ".") -> None:
+        print(f"lint path={path}")
+
+    def typecheck(strict: bool = False) -> None:
+        print(f"typecheck strict={strict}")
+
+    @step(inject_last_result=True)  # the previous result; never an option
+    def deploy(tag: str, env: str = "staging", last_result: object = None) -> None:
+        print(f"deploy env={env} tag={tag} previous={last_result}")
+
+    checks = group(lint, typecheck, name="checks")
+    app.add_command("R", "Release", chain(build, checks, deploy, name="release"))
+    app.add_command("C", "Checks", checks, name="checks")
+    return app
+
+
+@pytest.mark.parametrize("argv", [
+    ["release", "v2", "--env", "prod", "--path", "src", "--strict"],
+    ["run", "R", "v2", "--strict", "--path", "src", "--env", "prod"],
+])
+def test_chain_options_are_the_union_and_each_step_gets_the_ones_it_declares(
+    argv: list[str],
+) -> None:
+    result = run_cli(release_app(), argv)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "build tag=v2"
+    assert sorted(lines[1:3]) == ["lint path=src", "typecheck strict=True"]
+    assert lines[3] == ("deploy env=prod tag=v2 "
+                        "previous=[('lint', None), ('typecheck', None)]")
+
+
+def test_chain_help_lists_every_steps_options_once_and_never_the_injected_keyword() -> None:
+    result = run_cli(release_app(), ["release", "--help"])
+
+    assert result.exit_code == 0, result.output
+    assert re.search(r"│ \*\s+tag\s", result.stdout)  # build's required argument
+    for option in ("--path", "--strict", "--env"):
+        assert result.stdout.count(option) == 1, option
+    assert "last-result" not in result.stdout
+
+
+def test_group_members_with_different_parameters_each_get_their_own() -> None:
+    result = run_cli(release_app(), ["checks", "--path", "lib"])
+
+    assert result.exit_code == 0, result.output
+    assert sorted(result.stdout.splitlines()) == ["lint path=lib", "typecheck strict=False"]
 
 
 # -- run KEY [ARGS] ----------------------------------------------------------------------
@@ -192,7 +240,7 @@ def test_run_all_exits_1_when_one_tagged_command_fails() -> None:
 
     assert result.exit_code == 1
     assert result.stdout == "alpha\n"
-    assert "Error: ZeroDivisionError: division by zero" in result.stderr
+    assert "Error [B beta]: ZeroDivisionError: division by zero" in result.stderr
 
 
 def test_preview_draws_the_tree_on_stderr_and_runs_nothing(app: Falyx) -> None:
@@ -353,7 +401,9 @@ def test_failing_chain_rolls_back_before_exiting_1() -> None:
 
     assert result.exit_code == 1
     assert result.stdout == "built\nrolled back build\n"
-    assert result.stderr.splitlines() == ["Error: RuntimeError: deploy failed"]
+    warning, error = result.stderr.splitlines()
+    assert warning.endswith("WARNING  [<lambda>] Rolled back after 'deploy' failed")
+    assert error == "Error: RuntimeError: deploy failed"
 
 
 # -- --json and --summary ----------------------------------------------------------------
@@ -457,7 +507,7 @@ def test_retry_log_lines_have_the_documented_text_and_levels() -> None:
         "INFO     [flaky] Retrying (1/3) in 0.0s due to 'Random failure!'...",
         "WARNING  [flaky] Retry attempt 1/3 failed due to 'Random failure!'.",
         "INFO     [flaky] Retrying (2/3) in 0.0s due to 'Random failure!'...",
-        "INFO     [flaky] Retry succeeded on attempt 3.",
+        "WARNING  [flaky] Recovered on attempt 3/4",
     ]
 
 
@@ -467,9 +517,10 @@ def test_default_log_level_shows_warnings_only() -> None:
     result = run_cli(app, ["run", "K"])
 
     assert result.exit_code == 0, result.output
-    assert len(result.stderr.splitlines()) == 1
-    assert result.stderr.rstrip().endswith(
-        "WARNING  [flaky] Retry attempt 1/3 failed due to 'Random failure!'.")
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0].endswith("WARNING  [flaky] Retry attempt 1/3 failed due to 'Random failure!'.")
+    assert lines[1].endswith("WARNING  [flaky] Recovered on attempt 3/4")
 
 
 def _assert_json_log(stderr: str) -> list[dict]:
@@ -492,7 +543,7 @@ def test_log_format_json_prints_one_json_object_per_line() -> None:
     records = _assert_json_log(result.stderr)
     assert [(r["level"], r["event"], r["attempt"]) for r in records] == [
         ("INFO", "retry", 1), ("WARNING", "retry_failed", 2), ("INFO", "retry", 2),
-        ("INFO", "retry_succeeded", 3)]
+        ("WARNING", "retry_succeeded", 3)]
     assert records[1]["message"] == "[flaky] Retry attempt 1/3 failed due to 'Random failure!'."
     assert records[0]["message"] == "[flaky] Retrying (1/3) in 0.0s due to 'Random failure!'..."
 
@@ -503,9 +554,10 @@ def test_log_format_json_from_the_environment() -> None:
     result = run_cli(app, ["run", "K"], env={"FALYX_LOG_FORMAT": "json"})
 
     assert result.exit_code == 0, result.output
-    (record,) = _assert_json_log(result.stderr)
-    assert record["level"] == "WARNING"
-    assert record["message"] == "[flaky] Retry attempt 1/3 failed due to 'Random failure!'."
+    failed, recovered = _assert_json_log(result.stderr)
+    assert failed["level"] == recovered["level"] == "WARNING"
+    assert failed["message"] == "[flaky] Retry attempt 1/3 failed due to 'Random failure!'."
+    assert recovered["message"] == "[flaky] Recovered on attempt 3/4"
 
 
 def test_json_logs_and_json_outcome_keep_to_their_own_streams() -> None:
@@ -543,3 +595,95 @@ def test_shell_completion_offers_the_keys_for_run(app: Falyx) -> None:
     env = {"_TOOLS_COMPLETE": "complete_bash", "COMP_WORDS": "tools run ", "COMP_CWORD": "2"}
     result = run_cli(app, [], env=env)
     assert result.stdout.split() == ["B", "P", "SHIP", "R", "F", "L"]
+
+
+# -- what a confirmation shows ---------------------------------------------------------------
+def test_preview_before_confirm_shows_the_arguments_the_command_will_run_with() -> None:
+    app = Falyx("T", program="t")
+
+    @app.command(key="D", confirm=True)
+    def deploy(env: str = "staging", replicas: int = 1) -> None:
+        print(f"deploying {replicas} to {env}")
+
+    result = run_cli(app, ["-n", "run", "D", "--env", "prod"])
+
+    assert result.exit_code == 0, result.output
+    assert "⚑ Arguments: env='prod', replicas=1" in result.stderr
+    assert result.stdout == "deploying 1 to prod\n"
+
+
+def test_confirmation_text_names_the_function_and_its_arguments() -> None:
+    app = Falyx("T", program="t")
+    app.add_command("D", "Deploy", lambda env="x": None, name="deploy")
+    command = app.get("D")
+
+    assert command.confirmation_for({"env": "prod"}) == (
+        "Confirm execution of D — Deploy (calls `<lambda>` with env='prod') ")
+    assert command.confirmation_text == "Confirm execution of D — Deploy (calls `<lambda>`) "
+
+
+def test_usage_line_shows_the_program_as_typed_and_history_keeps_the_stem(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT, subprocess_env
+
+    script = tmp_path / "tools.py"
+    script.write_text("from falyx import Falyx\napp = Falyx('T')\n"
+                      "app.add_command('B', 'Build', lambda: None, name='build')\napp()\n")
+    done = subprocess.run([sys.executable, str(script), "build", "--bogus"], text=True,
+                          capture_output=True, cwd=ROOT, env=subprocess_env(), timeout=60)
+    help_ = subprocess.run([sys.executable, str(script), "--help"], text=True,
+                           capture_output=True, cwd=ROOT, env=subprocess_env(), timeout=60)
+
+    state = tmp_path / "state"
+    ran = subprocess.run([sys.executable, str(script), "build"], text=True, capture_output=True,
+                         cwd=ROOT, timeout=60,
+                         env=subprocess_env(FALYX_HISTORY="", XDG_STATE_HOME=str(state)))
+
+    assert done.returncode == 2
+    assert done.stderr == ("Error: No such option: --bogus. Try 'tools.py build -h' for help.\n")
+    assert "Usage: tools.py [OPTIONS] COMMAND" in help_.stdout
+    assert ran.returncode == 0, ran.stderr
+    assert (state / "falyx" / "tools.db").is_file()  # the history file keeps the stem
+
+
+def complete(app: Falyx, line: str) -> list[str]:
+    """What bash completion offers for the last word of `line` (as Click's protocol runs it)."""
+    words = line.split(" ")
+    env = {"_TOOLS_COMPLETE": "complete_bash", "COMP_WORDS": line,
+           "COMP_CWORD": str(len(words) - 1)}
+    result = run_cli(app, [], env=env)
+    assert result.exit_code == 0, result.output
+    return result.stdout.split()
+
+
+def test_shell_completion_offers_keys_for_preview_and_tags_for_run_all(app: Falyx) -> None:
+    assert complete(app, "tools preview ") == ["B", "P", "SHIP", "R", "F", "L"]
+    assert complete(app, "tools preview s") == ["ship"]  # keys are case-insensitive
+    assert complete(app, "tools run s") == ["ship"]
+    assert complete(app, "tools run S") == ["SHIP"]
+    assert complete(app, "tools run-all -t ") == ["ci"]
+    assert complete(app, "tools run-all --tag c") == ["ci"]
+
+
+def test_shell_completion_offers_a_commands_options_after_run_key(app: Falyx) -> None:
+    assert complete(app, "tools run b --t") == ["--target"]
+    assert complete(app, "tools run P --") == [
+        "--channel", "--force", "--no-force", "--label", "--skip-confirm", "--confirm",
+        "--summary", "--retries", "--retry-delay", "--retry-backoff", "--json", "--help"]
+
+
+class Mode(str, enum.Enum):
+    SAFE = "safe"
+    FAST = "fast"
+
+
+def test_shell_completion_offers_enum_values_after_run_key_option() -> None:
+    app = Falyx("T", program="tools")
+
+    def sync(mode: Mode = Mode.SAFE) -> None: ...
+
+    app.add_command("S", "Sync", sync, name="sync")
+    assert complete(app, "tools run s --mode ") == ["safe", "fast"]
+    assert complete(app, "tools sync --mode f") == ["fast"]

@@ -78,7 +78,9 @@ def test_failing_step_rolls_back_and_exits_1() -> None:
 
     assert result.returncode == 1
     assert result.stdout == "built prod\ntests passed\nrolled back build of prod\n"
-    assert result.stderr == "Error: RuntimeError: deploy to staging failed\n"
+    warning, error = result.stderr.splitlines()
+    assert warning.endswith("WARNING  [build] Rolled back after 'deploy' failed")
+    assert error == "Error: RuntimeError: deploy to staging failed"
 
 
 def test_retried_step_recovers_and_logs_the_retry_as_json() -> None:
@@ -89,7 +91,7 @@ def test_retried_step_recovers_and_logs_the_retry_as_json() -> None:
     assert result.stdout == "build attempt 1 failed\nbuilt qa\n"
     records = [json.loads(line) for line in result.stderr.splitlines()]
     assert [(r["level"], r["event"], r["attempt"]) for r in records] == [
-        ("INFO", "retry", 1), ("INFO", "retry_succeeded", 2)]
+        ("INFO", "retry", 1), ("WARNING", "retry_succeeded", 2)]
     assert records[0]["message"].startswith("[build] Retrying (1/2) in ")
     assert records[0]["message"].endswith("s due to 'build of qa failed'...")
 
@@ -115,7 +117,9 @@ def test_signal_during_a_chain_rolls_back_and_exits_with_its_code(
     assert proc.returncode == code
     assert (before + after).decode() == (
         "built prod\ntests passed\ndeploying...\nrolled back build of prod\n")
-    assert err.decode() == f"{line}\n"  # one line, no traceback
+    warning, last = err.decode().splitlines()  # no traceback
+    assert warning.endswith("WARNING  [build] Rolled back after cancellation")
+    assert last == line
 
 
 # -- a real terminal -------------------------------------------------------------------

@@ -34,6 +34,11 @@ CASES = [
     Case("decorators.py", ("run-all", "-t", "ci", "-y"),
          ["built prod", "lint ok", "tests passed", "typecheck ok"], concurrent=True),
     Case("decorators.py", ("noop",), []),
+    # The same fan-out on the local process pool, then on an in-process Dask LocalCluster.
+    Case("scale_out.py", ("primes", "--chunks", "4", "--size", "5000"),
+         ["2262 primes below 20000 (4 chunks)"]),
+    Case("scale_out.py", ("--executor", "dask:2", "primes", "--chunks", "4", "--size", "5000"),
+         ["2262 primes below 20000 (4 chunks)"]),
 ]
 
 

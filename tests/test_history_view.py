@@ -14,7 +14,7 @@ from falyx.testing import CliResult, run_cli
 from tests.conftest import ROOT, subprocess_env
 
 JSON_KEYS = {"index", "run_id", "parent", "command", "name", "kind", "start", "end", "duration",
-             "status", "attempts", "result", "error_type", "error", "traceback"}
+             "status", "attempts", "result", "result_format", "error_type", "error", "traceback"}
 
 
 def make_app() -> Falyx:
@@ -102,14 +102,15 @@ def test_history_table_lists_rows_on_stderr(filled: Falyx, db: str) -> None:
     result = cli(filled, db, "history")
     assert result.exit_code == 0
     assert result.stdout == ""
-    for text in ("Index", "Result / Exception", "release", "RuntimeError('broken pipe')"):
+    for text in ("Index", "Run", "Kind", "Result / Exception", "release", "ChainedAction",
+                 "RuntimeError('broken", '"shipped artefact"'):  # the cell wraps at 120
         assert text in result.stderr
 
 
 def test_retried_then_recovered_step_has_no_stale_traceback(filled: Falyx, db: str) -> None:
     [row] = [r for r in history_json(filled, db, "--name", "flaky") if r["kind"] == "Action"]
     assert (row["status"], row["attempts"], row["traceback"]) == ("OK", 2, None)
-    assert row["result"] == "'recovered'"
+    assert (row["result"], row["result_format"]) == ("recovered", "json")
 
 
 def test_record_result_false_stores_no_result(filled: Falyx, db: str) -> None:
@@ -121,19 +122,21 @@ def test_record_result_false_stores_no_result(filled: Falyx, db: str) -> None:
 def test_result_index_prints_the_result_or_the_traceback(filled: Falyx, db: str) -> None:
     rows = {row["name"]: row for row in history_json(filled, db)}
     ok = cli(filled, db, "history", "--result-index", str(rows["ship"]["index"]))
-    assert ok.exit_code == 0 and ok.stdout.strip() == "'shipped artefact'"
+    assert ok.exit_code == 0 and ok.stdout == "shipped artefact\n"  # a string as itself
     assert "ship [Action]" in ok.stderr
     failed = cli(filled, db, "history", "--result-index", str(rows["fail"]["index"]))
-    assert "Traceback (most recent call last)" in failed.stdout
-    assert "RuntimeError: broken pipe" in failed.stdout
+    assert failed.exit_code == 1 and failed.stdout == ""
+    assert "Traceback (most recent call last)" in failed.stderr
+    assert "RuntimeError: broken pipe" in failed.stderr
     missing = cli(filled, db, "history", "--result-index", "99999")
-    assert missing.exit_code == 2 and "no such history record" in missing.stderr
+    assert missing.exit_code == 2 and missing.stdout == ""
+    assert "no history record with index 99999" in missing.stderr
 
 
 def test_last_result_is_the_newest_command_run(filled: Falyx, db: str) -> None:
     result = cli(filled, db, "history", "--last-result", "--command", "K")
     assert result.exit_code == 0
-    assert result.stdout.strip() == "'recovered'"
+    assert result.stdout == "recovered\n"
 
 
 def test_run_shows_one_run_as_a_tree(filled: Falyx, db: str) -> None:
@@ -143,9 +146,9 @@ def test_run_shows_one_run_as_a_tree(filled: Falyx, db: str) -> None:
     lines = result.stderr.splitlines()
     assert lines[0].startswith("Release [Command]")
     assert any("release [ChainedAction]" in line for line in lines[1:])
-    assert any("ship [Action]" in line and "'shipped artefact'" in line for line in lines)
+    assert any("ship [Action]" in line and '"shipped artefact"' in line for line in lines)
     unknown = cli(filled, db, "history", "--run", "nope")
-    assert unknown.exit_code == 2
+    assert unknown.exit_code == 2 and "no run with an id starting 'nope'" in unknown.stderr
 
 
 def test_clear_without_terminal_needs_yes(filled: Falyx, db: str) -> None:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
-from pathlib import Path
 
 import pytest
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
-from prompt_toolkit.history import FileHistory, InMemoryHistory
+from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from falyx import Falyx
 from falyx.menu import handle_entry, run_menu
-from falyx.prompts import menu_prompt, prompt_history_path
+from falyx.prompts import menu_prompt
 from falyx.runner import Session
 
 CTRL_C, CTRL_D, CTRL_V = "\x03", "\x04", "\x16"
@@ -100,7 +98,7 @@ async def test_history_shows_the_table_of_runs(demo: Demo, capsys) -> None:
     err = capsys.readouterr().err
     assert "Execution History" in err
     assert "do_r" in err
-    assert "'R done'" in err
+    assert '"R done"' in err  # the stored JSON value
 
 
 async def test_words_reach_the_builtins_too(demo: Demo, capsys) -> None:
@@ -183,32 +181,6 @@ def test_prompt_completes_keys_and_aliases_ignoring_case(demo: Demo) -> None:
     assert set(complete("")) == {"R", "GO", "C", "F", "H", "Y", "X"}
 
 
-async def test_prompt_history_is_kept_per_program_in_the_state_dir(
-    demo: Demo, tmp_path: Path
-) -> None:
-    assert await type_into_menu(demo.app, "r\rx\r") == 0
-    path = prompt_history_path("menu-test")
-    assert path == tmp_path / "state" / "falyx" / "menu-test.prompt_history"
-    assert "+r\n" in path.read_text()
-    assert os.stat(path).st_mode & 0o077 == 0
-    assert isinstance(menu_prompt(demo.app, output=DummyOutput()).history, FileHistory)
-
-
-def test_prompt_history_falls_back_to_memory_when_the_state_dir_is_unusable(
-    demo: Demo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    blocker = tmp_path / "not-a-dir"
-    blocker.write_text("")
-    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
-    assert isinstance(menu_prompt(demo.app, output=DummyOutput()).history, InMemoryHistory)
-
-
-def test_prompt_history_defaults_to_the_home_state_dir(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("XDG_STATE_HOME", "relative/ignored")
-    expected = Path.home() / ".local" / "state" / "falyx" / "my_app.prompt_history"
-    assert prompt_history_path("my app") == expected
-
-
 async def test_handle_entry_ignores_blank_lines_and_refuses_to_preview_builtins(
     demo: Demo, capsys
 ) -> None:
@@ -219,3 +191,87 @@ async def test_handle_entry_ignores_blank_lines_and_refuses_to_preview_builtins(
     assert "'H' is the built-in Help" in err
     assert "type a command key after '?'" in err
     assert await handle_entry(demo.app, Session(), "x") == 0
+
+
+# -- `KEY --opt v` lines ---------------------------------------------------------------------
+def parser_for(app: Falyx):
+    """The CLI's line parser, as `--menu` hands it to the menu."""
+    import typer.main
+
+    from falyx.cli import line_parser
+
+    return line_parser(typer.main.get_command(app.typer).make_context(app.program, []))
+
+
+@pytest.fixture
+def tagged() -> tuple[Falyx, list[object]]:
+    calls: list[object] = []
+    app = Falyx("Tags", program="tags")
+
+    @app.command(key="T")
+    def tag(name: str, force: bool = False, count: int = 1) -> None:
+        """Tag a release."""
+        calls.append((name, force, count))
+
+    return app, calls
+
+
+async def test_words_after_a_key_are_parsed_by_the_commands_cli(tagged, capsys) -> None:
+    app, calls = tagged
+    parse = parser_for(app)
+
+    assert await handle_entry(app, Session(), "t 'v2 rc' --force --count 3", parse) is None
+    assert await handle_entry(app, Session(), "?t v3", parse) is None
+
+    assert calls == [("v2 rc", True, 3)]  # shlex keeps the quoted words together
+    assert "⚑ Arguments: name='v3', force=False, count=1" in capsys.readouterr().err
+
+
+async def test_bad_words_after_a_key_print_one_error_line_and_run_nothing(
+    tagged, capsys
+) -> None:
+    app, calls = tagged
+    parse = parser_for(app)
+
+    for line in ("t", "t v1 --count x", "t v1 --bogus", "t 'v1", "h extra", "?x"):
+        assert await handle_entry(app, Session(), line, parse) is None
+    err = capsys.readouterr().err.splitlines()
+
+    assert calls == []
+    assert err == [
+        "Error: T: Missing argument 'name'.",
+        "Error: T: Invalid value for '--count': 'x' is not a valid int.",
+        "Error: T: No such option: --bogus",
+        "Error: No closing quotation",
+        "Error: H takes only -t TAG, got 'extra'",
+        "Error: 'X' is the built-in Exit; only commands have a preview",
+    ]
+
+
+async def test_key_help_prints_the_commands_help_and_stays_in_the_menu(tagged, capsys) -> None:
+    app, calls = tagged
+
+    assert await handle_entry(app, Session(), "t --help", parser_for(app)) is None
+    assert "Tag a release." in capsys.readouterr().out
+    assert calls == []
+
+
+async def test_without_the_cli_a_key_takes_no_words(tagged, capsys) -> None:
+    app, calls = tagged
+
+    assert await handle_entry(app, Session(), "t v1") is None
+    assert "T: this menu takes no options after a key" in capsys.readouterr().err
+    assert calls == []
+
+
+def test_prompt_completes_a_commands_options_after_its_key(tagged) -> None:
+    app, _ = tagged
+    completer = menu_prompt(app, output=DummyOutput(), history=InMemoryHistory()).completer
+
+    def complete(text: str) -> list[str]:
+        return [c.text for c in completer.get_completions(Document(text), CompleteEvent())]
+
+    assert complete("t --f") == ["--force"]
+    assert complete("?t v1 --c") == ["--count", "--confirm"]
+    assert complete("t --re") == ["--retries", "--retry-delay", "--retry-backoff"]
+    assert complete("nope --f") == []

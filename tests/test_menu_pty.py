@@ -102,8 +102,8 @@ def test_menu_runs_the_seed_pipeline_with_preview_and_confirm_then_shows_history
     term.prompt()
     term.child.sendcontrol("d")
     assert term.exit_status() == 0
-    history = tmp_path / "state" / "falyx" / "simple.prompt_history"
-    assert "+r\n" in history.read_text()
+    # FALYX_HISTORY=off: the prompt history is not written either (tests/test_history_paths.py)
+    assert list(tmp_path.rglob("*.prompt_history")) == []
     assert list((tmp_path / "cwd").iterdir()) == []  # nothing left in the working directory
 
 
@@ -170,6 +170,49 @@ def test_sigterm_during_a_command_rolls_back_and_ends_the_menu_with_143(open_men
     term.child.kill(signal.SIGTERM)
     term.expect("rolled back", "Terminated.")
     assert term.exit_status() == 143
+
+
+def test_a_key_with_options_runs_the_command_with_the_clis_values(open_menu) -> None:
+    term = open_menu(MENU_APP)
+    term.prompt()
+    term.type("b --jobs 8\r")
+    term.expect("building with 8 jobs")  # an int, converted by the command's Typer options
+    term.prompt()
+    term.type("?d --env prod\r")
+    term.expect("Command: 'D' — Deploy", "⚑ Arguments: env=Env.PROD")
+    term.prompt()
+    term.type("d --env prod\r")
+    term.expect("⚑ Arguments: env=Env.PROD",
+                "Confirm execution of D — Deploy (calls `deploy` with env=Env.PROD)")
+    term.type("y")
+    term.expect("deploying to prod")
+    term.prompt()
+    term.type("X\r")
+    assert term.exit_status() == 0
+
+
+def test_bad_options_at_the_menu_prompt_give_typers_message_and_the_prompt_again(
+    open_menu,
+) -> None:
+    term = open_menu(MENU_APP)
+    term.prompt()
+    term.type("b --jobz 8\r")
+    term.expect("Error: B: No such option: --jobz")
+    term.prompt()
+    term.type("b --jobs many\r")
+    term.expect("Error: B: Invalid value for '--jobs': 'many' is not a valid int.")
+    term.prompt()
+    term.type("d --env moon\r")
+    term.expect("'moon' is not one of 'staging', 'prod'")
+    term.prompt()
+    term.type("b --jobs '8\r")
+    term.expect("Error: No closing quotation")
+    term.prompt()
+    term.type("b --jobs 2\r")
+    term.expect("building with 2 jobs")  # still alive and well
+    term.prompt()
+    term.type("X\r")
+    assert term.exit_status() == 0
 
 
 def test_menu_without_a_terminal_exits_2_with_a_clear_message(tmp_path: Path) -> None:

@@ -12,11 +12,10 @@ import pytest
 
 import falyx
 from falyx import Falyx, HookType, RetryPolicy, ShellAction, ShellCommandError, chain
+from falyx.action.parameters import REQUIRED_OPTION
 from falyx.errors import FalyxError, InvalidActionError, UsageError
 from falyx.history import ExecutionRegistry
 from tests.conftest import FakeSleep
-
-EMPTY = inspect.Parameter.empty
 
 
 def sh(name: str, script: str, **options: object) -> ShellAction:
@@ -201,11 +200,11 @@ def test_parameters_come_from_params_then_undeclared_placeholders() -> None:
     params = step.parameters()
 
     assert [(p.name, p.kind, p.annotation, p.default) for p in params] == [
-        ("target", inspect.Parameter.KEYWORD_ONLY, str, EMPTY),
+        ("target", inspect.Parameter.KEYWORD_ONLY, str, REQUIRED_OPTION),
         ("replicas", inspect.Parameter.KEYWORD_ONLY, int, 2),
         ("dry", inspect.Parameter.KEYWORD_ONLY, bool, False),
         ("note", inspect.Parameter.KEYWORD_ONLY, str, None),
-        ("user", inspect.Parameter.KEYWORD_ONLY, str, EMPTY),
+        ("user", inspect.Parameter.KEYWORD_ONLY, str, REQUIRED_OPTION),
     ]
     assert inspect.Signature(params)  # a valid signature, as the CLI builds one
     assert [k for k in ("target", "user", "last_result", "other")

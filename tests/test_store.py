@@ -29,11 +29,13 @@ from falyx.action import Action, ChainedAction
 from falyx.action.options import RunOptions, using_options
 from falyx.context import ExecutionContext
 from falyx.history import ExecutionRegistry
+from falyx.history_row import RESULT_CHARS
 from falyx.store import HistoryRow, SQLiteHistoryStore, resolve_history_path
 from tests.conftest import FakeSleep, subprocess_env
 
 JSON_KEYS = ["index", "run_id", "parent", "command", "name", "kind", "start", "end",
-             "duration", "status", "attempts", "result", "error_type", "error", "traceback"]
+             "duration", "status", "attempts", "result", "result_format", "error_type", "error",
+             "traceback"]
 
 # A child that writes `runs` runs of a 2-step chain (3 records each) into the store at argv[1];
 # with argv[3], it says it is ready (argv[3].<pid>) and waits for the file argv[3] to start.
@@ -139,13 +141,15 @@ async def test_runs_written_here_are_read_back_by_a_new_process(store, db, run_w
     top, one = rows["pipeline"], rows["one"]
     assert (top["parent"], one["parent"], rows["two"]["parent"]) == (None, top["index"],
                                                                         top["index"])
-    assert (top["command"], top["status"], top["kind"], top["result"]) == (
-        "deploy", "OK", "ChainedAction", "'two'")
+    assert (top["command"], top["status"], top["kind"], top["result"], top["result_format"]) == (
+        "deploy", "OK", "ChainedAction", "two", "json")
+    assert (one["result"], one["result_format"]) == (1, "json")
     assert one["start"].endswith("+00:00") and one["run_id"] == top["run_id"]
     bad = rows["boom"]
     assert (bad["status"], bad["error_type"], bad["error"]) == ("ERROR", "ValueError",
                                                                "bad input")
-    assert "raise ValueError" in bad["traceback"] and bad["result"] is None
+    assert "raise ValueError" in bad["traceback"]
+    assert bad["result"] is None and bad["result_format"] is None
     assert rows["broken"]["parent"] is None and rows["ok"]["parent"] == rows["broken"]["index"]
 
 
@@ -171,6 +175,51 @@ async def test_query_filters_and_returns_newest_last(store, run_with) -> None:
     assert last is not None and last.name == "broken" and last.parent is None
     assert store.get(last.index) == last and store.get(10_000) is None
     assert store.query(run_id=last.run_id) == store.run_tree(last.run_id)[::-1]
+
+
+def _at(name: str, start: float, kind: str = "Action", run_id: str = "r") -> ExecutionContext:
+    return ExecutionContext(name, id=int(start * 10) + 1, run_id=run_id, kind=kind,
+                            start=start, status="OK", attempts=1)
+
+
+def test_query_filters_by_kind_in_any_case_and_by_start_time(store) -> None:
+    store.write_run([_at("a", 100.0), _at("b", 200.0, "Rollback"), _at("c", 300.0, "Command")])
+    assert [r.name for r in store.query(kind="rollback")] == ["b"]
+    assert [r.name for r in store.query(kind="COMMAND")] == ["c"]
+    assert store.query(kind="Chain") == []
+    assert [r.name for r in store.query(since=200.0)] == ["b", "c"]
+    assert [r.name for r in store.query(since=200.5, kind="command")] == ["c"]
+    assert store.query(since=300.5) == []
+
+
+def test_run_ids_are_found_by_any_prefix(store) -> None:
+    for run_id in ("abc111", "abc222", "abd333"):
+        store.write_run([_at("x", 1.0, run_id=run_id)])
+    assert store.run_ids("abc") == ["abc111", "abc222"]
+    assert store.run_ids("abd") == ["abd333"] and store.run_ids("abc2") == ["abc222"]
+    assert store.run_ids("abc111") == ["abc111"]
+    assert store.run_ids("b") == [] and store.run_ids("") == []
+    assert store.run_ids("a", limit=5) == ["abc111", "abc222", "abd333"]
+
+
+async def test_rollbacks_are_stored_as_their_own_kind_naming_the_step_they_undo(
+    store, run_with
+) -> None:
+    def cannot_undo() -> None:
+        raise OSError("cannot undo push")
+
+    steps = [Action("build", lambda: "b", rollback=lambda: None),
+             Action("push", lambda: "p", rollback=cannot_undo), Action("boom", boom)]
+    await run_with(store, ChainedAction("deploy", steps))
+    rows = {(r.kind, r.name): r for r in store.query(limit=None)}
+    chain_row = rows[("ChainedAction", "deploy")]
+    undone = [(r.name, r.status, r.error_type) for r in store.query(kind="Rollback")]
+    assert undone == [("push", "ERROR", "OSError"), ("build", "OK", None)]
+    for name in ("build", "push"):
+        own, rollback = rows[("Action", name)], rows[("Rollback", name)]
+        assert own.status == "OK" and own.value == name[0]
+        assert rollback.parent == chain_row.index and rollback.result is None
+        assert rollback.result_format is None
 
 
 @settings(max_examples=40, deadline=None,
@@ -202,6 +251,10 @@ def test_filtered_queries_use_an_index_not_a_sort(store) -> None:
                 f"EXPLAIN QUERY PLAN SELECT * FROM history WHERE {column} = 'x' "
                 "ORDER BY id DESC LIMIT 50"))
             assert f"INDEX history_{column}" in plan and "TEMP B-TREE" not in plan, plan
+        plan = " ".join(row[-1] for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM history WHERE kind = 'x' COLLATE NOCASE "
+            "ORDER BY id DESC LIMIT 50"))
+        assert "INDEX history_kind" in plan and "TEMP B-TREE" not in plan, plan
 
 
 # -- what is stored -----------------------------------------------------------------------
@@ -209,8 +262,8 @@ async def test_record_result_false_stores_no_result(store, run_with) -> None:
     secret = ChainedAction("c", [Action("secret", lambda: "hunter2", record_result=False),
                                  Action("public", lambda: "fine")])
     await run_with(store, secret)
-    assert {r.name: r.result for r in store.query()} == {
-        "secret": None, "public": "'fine'", "c": "'fine'"}
+    assert {r.name: (r.value, r.result_format) for r in store.query()} == {
+        "secret": (None, None), "public": ("fine", "json"), "c": ("fine", "json")}
     await run_with(store, _pipeline("hidden"), record_result=False)
     assert all(r.result is None for r in store.query(run_id=store.last().run_id))
 
@@ -227,8 +280,8 @@ async def test_retried_then_recovered_step_has_no_stale_traceback(store, run_wit
     await run_with(store, Action("flaky", flaky, retry=3))
     await run_with(store, Action("rescued", boom, hooks={"error": lambda c: c.recover(42)}))
     flaky_row, rescued = store.query()
-    assert (flaky_row.status, flaky_row.attempts, flaky_row.result) == ("OK", 3, "'up'")
-    assert (rescued.status, rescued.result) == ("OK", "42")
+    assert (flaky_row.status, flaky_row.attempts, flaky_row.value) == ("OK", 3, "up")
+    assert (rescued.status, rescued.value) == ("OK", 42)
     for row in (flaky_row, rescued):
         assert row.traceback is None and row.error is None and row.error_type is None
 
@@ -242,9 +295,10 @@ async def test_long_or_unrepresentable_results_are_bounded(store, run_with) -> N
     await run_with(store, Action("weird", Weird))
     await run_with(store, Action("huge", lambda: 10**5000))  # repr() refuses > 4300 digits
     big, weird, huge = store.query()
-    assert big.result is not None and len(big.result) <= store_module.RESULT_CHARS
+    assert big.result is not None and len(big.result) <= RESULT_CHARS
     assert weird.result is not None and weird.result.startswith("<Weird instance at")
     assert huge.result is not None and huge.result.startswith(("<unrepresentable int", "1000"))
+    assert {row.result_format for row in (big, weird, huge)} == {"repr"}
 
 
 async def test_pruning_keeps_the_newest_max_rows(db, run_with) -> None:
@@ -305,25 +359,100 @@ def test_an_existing_folder_keeps_its_permissions(tmp_path) -> None:
 
 
 # -- schema migrations --------------------------------------------------------------------
+LATEST = len(schema_module.MIGRATIONS)
+#: Results as schema 1 stored them (reprs), and what they are now: JSON values where the repr
+#: is that of JSON data, else the repr kept as it was.
+V1_RESULTS = [
+    ("'two'", "two", "json"), ("42", 42, "json"), ("-1.5", -1.5, "json"),
+    ("[1, 'a', None, True]", [1, "a", None, True], "json"),
+    ("{'k': (1, 2.5), 'n': {}}", {"k": [1, 2.5], "n": {}}, "json"), ("None", None, "json"),
+    ("{1, 2}", "{1, 2}", "repr"), ("{1: 'a'}", "{1: 'a'}", "repr"),
+    ("[1, 2, ...]", "[1, 2, ...]", "repr"),  # reprlib cut a long list
+    ("'xxxx…", "'xxxx…", "repr"),  # a string cut at the limit
+    ("<Weird object at 0x7f3a>", "<Weird object at 0x7f3a>", "repr"),
+    ("datetime.date(2026, 11, 30)", "datetime.date(2026, 11, 30)", "repr"), ("nan", "nan", "repr"),
+]
+
+
 def _version(db: Path) -> int:
     with closing(sqlite3.connect(db)) as conn:
         return conn.execute("SELECT version FROM schema_version").fetchone()[0]
 
 
-async def test_a_version_0_file_is_migrated(db, run_with) -> None:
-    db.parent.mkdir()
-    with closing(sqlite3.connect(db)) as conn:  # an older layout: versioned, no history yet
-        conn.executescript("CREATE TABLE schema_version (version INTEGER NOT NULL);"
-                           "INSERT INTO schema_version VALUES (0);"
-                           "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('kept');")
+def _file_at_version(db: Path, version: int) -> None:
+    """A history file as falyx left it at schema `version` (0: versioned, no table yet)."""
+    db.parent.mkdir(exist_ok=True)
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for migration in schema_module.MIGRATIONS[:version]:
+            migration(conn)
+        conn.execute("INSERT INTO schema_version VALUES (?)", (version,))
+
+
+def _insert_v1_rows(db: Path, results: list[str]) -> None:
+    """Rows with the columns of schema 1 (every later schema has them too)."""
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.executemany(
+            "INSERT INTO history (run_id, program, command, name, kind, start, status, attempts, "
+            "result) VALUES ('old', 'app', 'B', ?, 'Action', 0.0, 'OK', 1, ?)",
+            [(f"old{i}", text) for i, text in enumerate(results)])
+
+
+@pytest.mark.parametrize("version", range(LATEST))
+async def test_a_file_from_each_earlier_version_is_migrated_forward(db, run_with,
+                                                                     version: int) -> None:
+    _file_at_version(db, version)
+    if version >= 1:
+        _insert_v1_rows(db, ["'old result'"])
+    store = SQLiteHistoryStore(db, "app")
+    assert await run_with(store, _pipeline()) == "two"
+    assert store.enabled and _version(db) == LATEST
+    rows = store.query(limit=None)
+    assert [r.name for r in rows][-3:] == ["one", "two", "pipeline"]
+    assert rows[-1].value == "two" and rows[-1].result_format == "json"
+    if version >= 1:
+        assert (rows[0].name, rows[0].value, rows[0].result_format) == ("old0", "old result",
+                                                                         "json")
+    assert store.query(kind="chainedaction")[0].name == "pipeline"  # schema 2's kind index
+
+
+async def test_a_version_0_file_keeps_its_other_tables(db, run_with) -> None:
+    _file_at_version(db, 0)
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("CREATE TABLE notes (text TEXT)")
+        conn.execute("INSERT INTO notes VALUES ('kept')")
     store = SQLiteHistoryStore(db, "app")
     await run_with(store, _pipeline())
-    assert store.enabled and store.count() == 3 and _version(db) == 1
+    assert store.enabled and store.count() == 3 and _version(db) == LATEST
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT text FROM notes").fetchall() == [("kept",)]
 
 
-async def test_a_version_1_file_is_migrated_forward_keeping_its_rows(
+def test_version_1_results_become_json_values_where_they_are_json_data(db) -> None:
+    _file_at_version(db, 1)
+    _insert_v1_rows(db, [text for text, _, _ in V1_RESULTS])
+    _insert_v1_rows(db, [None])  # type: ignore[list-item]  # record_result=False: no result
+    with SQLiteHistoryStore(db, "app") as store:
+        rows = store.query(limit=None)
+    assert [(r.value, r.result_format) for r in rows[:-1]] == [
+        (value, fmt) for _, value, fmt in V1_RESULTS]
+    assert (rows[-1].result, rows[-1].result_format) == (None, None)
+    assert _version(db) == LATEST
+    with closing(sqlite3.connect(db)) as conn:  # the file is not rewritten: read as JSON
+        assert conn.execute("SELECT result, result_format FROM history ORDER BY id "
+                            "LIMIT 1").fetchone() == ("'two'", None)
+
+
+def test_every_row_of_a_large_version_1_file_reads_as_json(db) -> None:
+    _file_at_version(db, 1)
+    _insert_v1_rows(db, [repr(f"r{i}") for i in range(2_500)])  # more than one batch
+    with SQLiteHistoryStore(db, "app") as store:
+        rows = store.query(limit=None)
+    assert [r.value for r in rows] == [f"r{i}" for i in range(2_500)]
+    assert {r.result_format for r in rows} == {"json"}
+
+
+async def test_a_file_is_migrated_forward_by_a_later_falyx_keeping_its_rows(
     db, run_with, monkeypatch
 ) -> None:
     await run_with(SQLiteHistoryStore(db, "app"), _pipeline())
@@ -334,7 +463,7 @@ async def test_a_version_1_file_is_migrated_forward_keeping_its_rows(
     monkeypatch.setattr(schema_module, "MIGRATIONS", [*schema_module.MIGRATIONS, add_host])
     store = SQLiteHistoryStore(db, "app")
     await run_with(store, _pipeline())
-    assert _version(db) == 2 and store.count() == 6 and store.enabled
+    assert _version(db) == LATEST + 1 and store.count() == 6 and store.enabled
     with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("SELECT DISTINCT host FROM history").fetchall() == [("here",)]
 
@@ -544,7 +673,8 @@ def test_importing_the_store_stays_cheap() -> None:
 
 def test_history_row_as_json_has_exactly_the_documented_keys() -> None:
     row = HistoryRow(1, "r", None, "app", None, "x", "Action", 0.0, None, None, "OK", 1,
-                     None, None, None, None)
+                     '["a", 1]', "json", None, None, None)
     assert list(row.as_json()) == JSON_KEYS
     assert row.as_json()["start"] == "1970-01-01T00:00:00+00:00"
     assert row.as_json()["end"] is None
+    assert row.as_json()["result"] == ["a", 1]

@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
 from falyx.action.base import BaseAction
+from falyx.action.parameters import function_parameters
 from falyx.action.scopes import call, is_async_callable
 from falyx.context import ExecutionContext
 from falyx.errors import InvalidActionError
 
-__all__ = ["Action", "LiteralAction", "accepts_keyword", "step", "to_action"]
+__all__ = ["Action", "LiteralAction", "accepts_keyword", "chain_item", "step", "to_action"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +38,7 @@ class Action(BaseAction):
         self.args = tuple(args)
         self.kwargs = dict(kwargs or {})
         self._is_async = is_async_callable(action)
+        self._parameters: tuple[list[inspect.Parameter], frozenset[str], bool] | None = None
         if self.inject_last_result and not self.accepts_keyword(self.inject_into):
             raise _injection_error(self, self.inject_into)
 
@@ -60,6 +62,24 @@ class Action(BaseAction):
 
     def accepts_keyword(self, keyword: str) -> bool:
         return accepts_keyword(self.fn, keyword)
+
+    def _signature(self) -> tuple[list[inspect.Parameter], frozenset[str], bool]:
+        # Read once: a step's callable, stored arguments and inject_into never change.
+        if self._parameters is None:
+            params, var_keyword = function_parameters(self.fn, self.args, self.kwargs,
+                                                      self.inject_into)
+            self._parameters = (params, frozenset(p.name for p in params), var_keyword)
+        return self._parameters
+
+    def parameters(self) -> list[inspect.Parameter]:
+        """The function's parameters a call may set by keyword (see `BaseAction.parameters`)."""
+        return list(self._signature()[0])
+
+    def declares(self, name: str) -> bool:
+        """A parameter of that name, or `**kwargs` (which declares every name but the
+        `inject_into` keyword: that one only comes by injection)."""
+        _, names, var_keyword = self._signature()
+        return name in names or (var_keyword and name != self.inject_into)
 
     def __repr__(self) -> str:
         fn = getattr(self.fn, "__name__", repr(self.fn))
@@ -98,12 +118,39 @@ def accepts_keyword(fn: Callable[..., Any], keyword: str) -> bool:
 
 
 def to_action(obj: Any) -> BaseAction:
-    """A step from a step, a callable (wrapped in `Action`), or any other value (a literal)."""
+    """A step from a step, a callable (wrapped in `Action`), or any other value (a literal).
+
+    Raises:
+        TypeError: `obj` is a coroutine object (a step called by mistake: `b()` for `b`).
+    """
     if isinstance(obj, BaseAction):
         return obj
     if callable(obj):
         return Action(getattr(obj, "__name__", type(obj).__name__), obj)
+    if inspect.iscoroutine(obj):
+        raise TypeError(_called_by_mistake(obj, "a step"))
     return LiteralAction(obj)
+
+
+def chain_item(obj: Any, owner: str, position: int) -> BaseAction:
+    """Item `position` (0-based) of a chain as a step; literal values return themselves.
+
+    Raises:
+        TypeError: the item is None or a coroutine object, naming `owner` and the position.
+    """
+    if obj is None:
+        raise TypeError(f"{owner}: actions[{position}] is None; a step must be a function, an "
+                        "action or a literal value")
+    if inspect.iscoroutine(obj):
+        raise TypeError(_called_by_mistake(obj, f"{owner}: actions[{position}]"))
+    return to_action(obj)
+
+
+def _called_by_mistake(coro: Any, what: str) -> str:
+    name = getattr(coro, "__qualname__", "the function")
+    coro.close()  # never awaited on purpose: no "coroutine was never awaited" warning later
+    return (f"{what} is a coroutine object: {name}() was called; pass the function {name} "
+            "itself")
 
 
 def _injection_error(target: BaseAction, keyword: str, where: str = "") -> TypeError:

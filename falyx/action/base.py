@@ -6,6 +6,7 @@ here and nowhere else; subclasses only say what running them means (`_run`).
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
 import os
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from falyx.action.options import _OPTIONS, RunOptions, current_options
-from falyx.action.scopes import call, run_with_timeout, shielded
+from falyx.action.scopes import run_with_timeout, shielded
+from falyx.action.undo import rollback_walk
 from falyx.context import _CURRENT, CANCELLED, ERROR, OK, ExecutionContext
 from falyx.hooks import Hook, HookManager, HookSpec, HookType
 from falyx.retry import RetryPolicy, RetrySpec, resolve_retry
@@ -125,6 +127,20 @@ class BaseAction:
         for manager in managers.values():
             manager.register(hook_type, hook)
 
+    # -- the parameter protocol (DESIGN §2.1, §2.6) ----------------------------------------
+    def parameters(self) -> list[inspect.Parameter]:
+        """The named parameters this step takes from a call's keywords (its CLI options).
+
+        KEYWORD_ONLY, annotations resolved, defaults kept (`Parameter.empty`: required);
+        none its stored arguments fill, nor `inject_into`. Default: none. Raises
+        `RegistrationError` for a composite whose steps declare one name differently.
+        """
+        return []
+
+    def declares(self, name: str) -> bool:
+        """Whether a chain or group hands the call keyword `name` to this step."""
+        return any(p.name == name for p in self.parameters())
+
     def preview(self, options: RunOptions | None = None) -> PreviewNode:
         """The tree of what would run, with the options of a run applied."""
         node = PreviewNode(f"{self.icon} {self.kind} '{self.name}'")
@@ -208,6 +224,8 @@ class BaseAction:
                 _CURRENT.reset(token)
                 if options.registry is not None:
                     options.registry.record(ctx)
+                    if ctx.parent is None and options.registry.writing:
+                        await options.registry.drain()  # the run is persisted when it returns
         if ctx.status != OK:
             raise ctx.exception  # type: ignore[misc]
         if self.rollback is not None:
@@ -234,9 +252,10 @@ class BaseAction:
                         )
                     raise
                 if number > 1:
-                    logger.info("[%s] Retry succeeded on attempt %d.", self.name, number,
-                                extra={"action": self.name, "event": "retry_succeeded",
-                                       "attempt": number})
+                    logger.warning("[%s] Recovered on attempt %d/%d", self.name, number,
+                                   policy.max_retries + 1,
+                                   extra={"action": self.name, "event": "retry_succeeded",
+                                          "attempt": number})
                 return result
         raise AssertionError("unreachable: tenacity returns or re-raises")  # pragma: no cover
 
@@ -262,46 +281,19 @@ class BaseAction:
         return f"{type(self).__name__}(name={self.name!r})"
 
 
-async def rollback(undo: list[UndoEntry] | tuple[UndoEntry, ...], cause: BaseException) -> None:
-    """Undo completed steps in reverse order, shielded from cancellation.
+async def rollback(
+    undo: list[UndoEntry] | tuple[UndoEntry, ...], cause: BaseException, after: str | None = None
+) -> None:
+    """Undo completed steps in reverse order, shielded from cancellation (DESIGN §2.4).
 
-    A rollback that raises is logged and recorded, and the walk goes on; the errors are
-    attached to `cause` (`cause.rollback_errors`, and a note where supported).
+    `after` names the step(s) whose failure caused it (for the log line). Each step undone
+    logs a WARNING (`[build] Rolled back after 'deploy' failed`); a rollback that raises logs
+    an ERROR, is recorded, and the walk goes on; the errors are attached to `cause`
+    (`cause.rollback_errors`, and a note where supported). A frontend's `RollbackControl`
+    may abort the walk: the steps not undone are then recorded CANCELLED.
     """
     if undo:
-        await shielded(_rollback_walk(list(undo), cause))
-
-
-async def _rollback_walk(undo: list[UndoEntry], cause: BaseException) -> None:
-    errors: list[BaseException] = []
-    options = current_options()
-    parent = _CURRENT.get()
-    for step, args, kwargs in reversed(undo):
-        ctx = ExecutionContext(
-            step.name, step, args, kwargs, kind="Rollback", id=next(_ids), parent=parent,
-            run_id=parent.run_id if parent else new_run_id(), command=options.command,
-            record_result=False, attempts=1,
-        )
-        ctx.start, started = time.time(), time.perf_counter()
-        try:
-            await call(step.rollback, args, kwargs)
-            ctx.status = OK
-            logger.info("[%s] Rolled back.", step.name,
-                        extra={"action": step.name, "event": "rollback"})
-        except Exception as exc:
-            ctx.fail(exc)
-            errors.append(exc)
-            logger.error("[%s] Rollback failed: %s: %s", step.name, type(exc).__name__, exc,
-                         extra={"action": step.name, "event": "rollback_failed"})
-        ctx.end, ctx.duration = time.time(), time.perf_counter() - started
-        if options.registry is not None:
-            options.registry.record(ctx)
-    if errors:
-        existing = getattr(cause, "rollback_errors", [])
-        cause.rollback_errors = [*existing, *errors]  # type: ignore[attr-defined]
-        if hasattr(cause, "add_note"):
-            for exc in errors:
-                cause.add_note(f"rollback failed: {type(exc).__name__}: {exc}")
+        await shielded(rollback_walk(list(undo), cause, after))
 
 
 def _settle(ctx: ExecutionContext) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from falyx.action.action import to_action
+from falyx.action.action import chain_item
 from falyx.action.base import BaseAction, UndoEntry, rollback
 from falyx.action.composite import CompositeAction, check_injectable, entry_kwargs, handed_in
+from falyx.action.parameters import route_kwargs
 from falyx.context import ExecutionContext, SharedContext
 from falyx.errors import EmptyChainError
 
@@ -27,6 +28,7 @@ class ChainedAction(CompositeAction):
 
     kind = "ChainedAction"
     icon = "⛓"
+    label = "chain"
 
     def __init__(
         self,
@@ -70,19 +72,23 @@ class ChainedAction(CompositeAction):
         shared = ctx.shared = SharedContext(self.name, "chain", upstream=upstream, forward_as=key,
                                             auto_inject=self.auto_inject, members=steps)
         undo: list[UndoEntry] = []
-        args, kwargs = ctx.args, entry_kwargs(steps[0], ctx.kwargs, upstream, key)
+        call_kwargs = ctx.kwargs  # each one goes to the steps that declare it (§2.1)
+        first = route_kwargs(self, steps[0], call_kwargs, True) if call_kwargs else call_kwargs
+        args, kwargs = ctx.args, entry_kwargs(steps[0], first, upstream, key)
         results = shared.results
         try:
             for step, injects in zip(steps, self._injects, strict=True):
                 if results:  # every step after the first: no call args, maybe the last result
                     args, kwargs = (), {step.inject_into: results[-1]} if injects else {}
+                    if call_kwargs:
+                        kwargs = {**route_kwargs(self, step, call_kwargs, False), **kwargs}
                 done = await step._execute(args, kwargs)
                 if done.undo:
                     undo.extend(done.undo)
                 results.append(done.result)
         except BaseException as exc:
             shared.errors.append((self.name, exc))
-            await rollback(undo, exc)
+            await rollback(undo, exc, after=step.name)
             raise
         ctx.undo = undo
         return list(shared.results) if self.return_list else shared.last_result
@@ -101,8 +107,12 @@ def chain(
     return_list: bool = False,
     **options: Any,
 ) -> ChainedAction:
-    """A `ChainedAction` from functions, actions or decorated commands."""
-    actions = [to_action(s) for s in steps]
+    """A `ChainedAction` from functions, actions, decorated commands or literal values.
+
+    Raises:
+        TypeError: a step is None or a coroutine object (`b()` passed for `b`).
+    """
+    actions = [chain_item(s, "chain()", i) for i, s in enumerate(steps)]
     name = name or " -> ".join(a.name for a in actions) or "chain"
     return ChainedAction(name, actions, auto_inject=auto_inject, return_list=return_list,
                          **options)

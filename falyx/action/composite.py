@@ -8,12 +8,14 @@ its own entry steps (`entry_kwargs`): a chain's first step, a group's members.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable
 from typing import Any
 
-from falyx.action.action import _injection_error, to_action
+from falyx.action.action import _injection_error, chain_item
 from falyx.action.base import BaseAction, PreviewNode
 from falyx.action.options import RunOptions
+from falyx.action.parameters import merged_parameters
 from falyx.context import ExecutionContext
 
 __all__ = ["CompositeAction", "entry_kwargs", "handed_in"]
@@ -29,18 +31,22 @@ class CompositeAction(BaseAction):
     """
 
     is_leaf = False
+    #: How errors name this kind of composite: "chain 'release'".
+    label = "composite"
 
     def __init__(self, name: str, actions: Iterable[Any] | None = None, **options: Any) -> None:
         # Subclasses set their own attributes before calling this: `_check` reads them.
         super().__init__(name, **options)
-        self.actions: list[BaseAction] = [to_action(a) for a in (actions or ())]
+        owner = f"{self.label} '{name}'"
+        self.actions: list[BaseAction] = [
+            chain_item(a, owner, i) for i, a in enumerate(actions or ())]
         self._prepared: list[BaseAction] = []
         self._steps()  # check now: a mistake surfaces where the composite is built
 
     # -- the list API (the original Falyx's) -------------------------------------------
     def add_action(self, action: Any) -> BaseAction:
         """Append a step (a callable is wrapped in `Action`); returns the step."""
-        step = to_action(action)
+        step = chain_item(action, f"{self.label} '{self.name}'", len(self.actions))
         self._check([*self._steps(), step])
         self.actions.append(step)
         return step
@@ -72,7 +78,8 @@ class CompositeAction(BaseAction):
     def _prepare_steps(self) -> None:
         if not isinstance(self.actions, list):  # a tuple or generator was assigned
             self.actions = list(self.actions)
-        steps = [to_action(a) for a in self.actions]
+        owner = f"{self.label} '{self.name}'"
+        steps = [chain_item(a, owner, i) for i, a in enumerate(self.actions)]
         self._check(steps)
         self.actions[:] = steps
         self._prepared = list(steps)
@@ -88,6 +95,15 @@ class CompositeAction(BaseAction):
 
     def _children(self) -> list[BaseAction]:
         return self._steps()
+
+    # -- the parameter protocol (DESIGN §2.1, §2.6) ---------------------------------------
+    def parameters(self) -> list[inspect.Parameter]:
+        """The union of every step's parameters; `RegistrationError` if a shared name
+        is declared with two types or defaults."""
+        return merged_parameters(f"{self.label} '{self.name}'", self._steps())
+
+    def declares(self, name: str) -> bool:
+        return any(step.declares(name) for step in self._steps())
 
     def preview(self, options: RunOptions | None = None) -> PreviewNode:
         node = super().preview(options)

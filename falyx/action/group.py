@@ -6,9 +6,10 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from falyx.action.action import to_action
+from falyx.action.action import chain_item
 from falyx.action.base import UndoEntry, rollback
 from falyx.action.composite import CompositeAction, entry_kwargs, handed_in
+from falyx.action.parameters import route_kwargs
 from falyx.action.scopes import start_tasks, wait_tasks
 from falyx.context import ExecutionContext, SharedContext
 from falyx.errors import ActionGroupError, EmptyGroupError, FalyxError
@@ -27,6 +28,7 @@ class ActionGroup(CompositeAction):
 
     kind = "ActionGroup"
     icon = "⇉"
+    label = "group"
 
     def __init__(
         self,
@@ -49,8 +51,12 @@ class ActionGroup(CompositeAction):
         upstream, key = handed_in(ctx, self)
         shared = ctx.shared = SharedContext(self.name, "group", upstream=upstream,
                                             forward_as=key, members=members)
-        tasks = start_tasks(m._execute(ctx.args, entry_kwargs(m, dict(ctx.kwargs), upstream, key))
-                            for m in members)
+        # every member gets the positional args, and the keywords it declares (§2.1)
+        kwargs = ctx.kwargs
+        tasks = start_tasks(
+            m._execute(ctx.args, entry_kwargs(
+                m, route_kwargs(self, m, kwargs, True) if kwargs else {}, upstream, key))
+            for m in members)
         try:
             await wait_tasks(tasks, self.fail_fast)
         except BaseException as exc:  # cancelled from outside: undo the members that finished
@@ -71,7 +77,7 @@ class ActionGroup(CompositeAction):
         if failures:
             shared.errors.extend(failures)
             error = group_error(self.name, len(members), failures, shared.results)
-            await rollback(_undo_of(tasks), error)
+            await rollback(_undo_of(tasks), error, after="', '".join(n for n, _ in failures))
             raise error
         ctx.undo = _undo_of(tasks)
         return list(shared.results)
@@ -104,6 +110,6 @@ def group_error(
 
 def group(*steps: Any, name: str | None = None, fail_fast: bool = False, **options: Any):
     """An `ActionGroup` from functions, actions or decorated commands."""
-    actions = [to_action(s) for s in steps]
+    actions = [chain_item(s, "group()", i) for i, s in enumerate(steps)]
     name = name or " & ".join(a.name for a in actions) or "group"
     return ActionGroup(name, actions, fail_fast=fail_fast, **options)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
@@ -71,6 +72,28 @@ async def shielded(awaitable: Awaitable[T]) -> T:
     if cancelled:
         raise asyncio.CancelledError
     return result
+
+
+class RollbackControl:
+    """Lets a frontend abort the rollbacks in progress (the third Ctrl-C, DESIGN §2.4).
+
+    Set with `ROLLBACK_CONTROL.set(control)` before starting the run's tasks; rollback walks
+    started under it register here, and `abort()` cancels them: the steps not yet undone are
+    recorded CANCELLED. A walk that starts after `abort()` undoes nothing.
+    """
+
+    def __init__(self) -> None:
+        self.aborted = False
+        self.walks: set[asyncio.Future[Any]] = set()
+
+    def abort(self) -> None:
+        self.aborted = True
+        for walk in list(self.walks):
+            walk.cancel()
+
+
+ROLLBACK_CONTROL: contextvars.ContextVar[RollbackControl | None] = contextvars.ContextVar(
+    "falyx_rollback_control", default=None)
 
 
 def start_tasks(coros: Iterable[Awaitable[T]]) -> list[asyncio.Future[T]]:

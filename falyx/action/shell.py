@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from falyx.action.base import BaseAction, PreviewNode
 from falyx.action.options import RunOptions
+from falyx.action.parameters import REQUIRED_OPTION
 from falyx.action.process_group import has_live_members, stop_group
 from falyx.action.scopes import shielded
 from falyx.action.shell_streams import ShellStreams
@@ -94,7 +95,8 @@ class ShellAction(BaseAction):
         """The keyword-only parameters the step takes: `params=`, then undeclared placeholders.
 
         A parameter's annotation is the type of its default (`str` when required or None);
-        `inspect.Parameter.empty` as default means required. `last_result` is never one.
+        a required one has the default `REQUIRED_OPTION` (a required `--name` on the command
+        line, DESIGN §2.11). `last_result` is never one.
         """
         injected = {"last_result", self.inject_into}
         out = [_parameter(name, default) for name, default in self.params.items()]
@@ -210,7 +212,7 @@ def _parameter(name: str, default: Any) -> inspect.Parameter:
     required = default is ...
     annotation = str if required or default is None else type(default)
     return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation,
-                             default=inspect.Parameter.empty if required else default)
+                             default=REQUIRED_OPTION if required else default)
 
 
 def _check_params(step: str, params: Mapping[str, Any] | None,

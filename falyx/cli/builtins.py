@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from falyx.cli import jobs
-from falyx.runner import RunRequest, Session
+from falyx.cli.core import complete_keys, line_parser, parse_command
+from falyx.cli.options import literal
+from falyx.runner import Session
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
@@ -35,7 +37,7 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
             typer.echo(f"{app.program} {app.version or __version__}")
             raise typer.Exit()
 
-    @t.callback(invoke_without_command=True, help=app.title)
+    @t.callback(invoke_without_command=True, help=literal(app.title))
     def main(
         ctx: typer.Context,
         menu: Annotated[bool, typer.Option("--menu", help="Open the interactive menu.")] = False,
@@ -49,23 +51,28 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
         history: Annotated[Optional[str], typer.Option(
             "--history", metavar="PATH|off", help="History database, or 'off' for memory only "
             "(default: $FALYX_HISTORY or the state dir).")] = None,
+        executor: Annotated[Optional[str], typer.Option(
+            "--executor", envvar="FALYX_EXECUTOR", metavar="SPEC",
+            help="Where process steps run: process[:N], thread[:N], dask[:N] or "
+            "dask://HOST:PORT (default: process).")] = None,
         version: Annotated[bool, typer.Option("--version", is_eager=True, callback=show_version,
                                               help="Show the version and exit.")] = False,
     ) -> None:
         ctx.obj = Session(never_prompt=never_prompt, verbose=verbose,
-                          log_format=log_format.value, history=history)
+                          log_format=log_format.value, history=history,
+                          executor=jobs.check_executor_option(executor))
         if ctx.invoked_subcommand is not None:
             return
         from falyx.prompts import has_terminal
 
         if menu or has_terminal():
-            _menu(app, ctx.obj)
+            _menu(app, ctx.obj, ctx)
             return
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
 
 
-def _menu(app: "Falyx", session: Session) -> None:
+def _menu(app: "Falyx", session: Session, ctx: typer.Context) -> None:
     async def job() -> int:
         from falyx.prompts import has_terminal
 
@@ -77,7 +84,7 @@ def _menu(app: "Falyx", session: Session) -> None:
         jobs.start(app, session)
         from falyx.menu import run_menu
 
-        return await run_menu(app, session)
+        return await run_menu(app, session, parse=line_parser(ctx))
 
     jobs.dispatch(job)
 
@@ -85,8 +92,13 @@ def _menu(app: "Falyx", session: Session) -> None:
 def add_builtins(t: typer.Typer, app: "Falyx") -> None:
     """`preview`, `help`, `run-all` and `history`."""
 
+    def complete_tags(incomplete: str) -> list[str]:
+        tags = dict.fromkeys(tag for c in app.visible_commands() for tag in c.tags)
+        return [tag for tag in tags if tag.startswith(incomplete)]
+
     @t.command("preview", help="Show the tree of what a command would run; run nothing.")
-    def preview(key: Annotated[str, typer.Argument(metavar="KEY")]) -> None:
+    def preview(key: Annotated[str, typer.Argument(
+            metavar="KEY", autocompletion=complete_keys(app))]) -> None:
         from falyx.render import render_preview
 
         render_preview(jobs.lookup(app, key).preview())
@@ -107,7 +119,8 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
     @t.command("run-all", help="Run every command with a tag, concurrently.")
     def run_all(
         ctx: typer.Context,
-        tag: Annotated[str, typer.Option("-t", "--tag", help="Tag to run.")],
+        tag: Annotated[str, typer.Option("-t", "--tag", help="Tag to run.",
+                                         autocompletion=complete_tags)],
         skip_confirm: Annotated[bool, typer.Option("-y", "--skip-confirm")] = False,
         as_json: Annotated[bool, typer.Option("--json")] = False,
     ) -> None:
@@ -115,16 +128,22 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         if not commands:
             jobs.fail(f"no command has the tag '{tag}'", 2)
         session = jobs.session_of(ctx)
+        # Each command's defaults, converted by its own subcommand as `run KEY` would.
+        outer = {"falyx_skip_confirm": skip_confirm, "falyx_json": as_json}
+        parsed = [parse_command(ctx.parent, c, [], outer) for c in commands]
 
         async def job() -> int:
-            import asyncio
+            from contextlib import ExitStack
+            from dataclasses import replace
 
-            from falyx.runner import execute
+            from falyx.runner import execute_all
 
-            jobs.start(app, session)
-            requests = [RunRequest(c, skip_confirm=skip_confirm, json=as_json) for c in commands]
-            codes = await asyncio.gather(*(execute(app, r, session) for r in requests))
-            return max(codes)
+            with ExitStack() as resources:
+                for _, opened in parsed:
+                    resources.enter_context(opened)
+                jobs.start(app, session)
+                requests = [replace(request, batch=True) for request, _ in parsed]
+                return await execute_all(app, requests, session)
 
         jobs.dispatch(job)
 
@@ -133,22 +152,36 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         ctx: typer.Context,
         status: Annotated[Optional[Status], typer.Option("--status", case_sensitive=False)] = None,
         name: Annotated[Optional[str], typer.Option("--name")] = None,
-        command: Annotated[Optional[str], typer.Option("--command")] = None,
-        limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
-        result_index: Annotated[Optional[int], typer.Option("--result-index")] = None,
-        last_result: Annotated[bool, typer.Option("--last-result")] = False,
-        run: Annotated[Optional[str], typer.Option("--run", metavar="ID")] = None,
-        clear: Annotated[bool, typer.Option("--clear")] = False,
+        command: Annotated[Optional[str], typer.Option(
+            "--command", help="Only this command's runs (key, any case).")] = None,
+        kind: Annotated[Optional[str], typer.Option(
+            "--kind", help="Only this kind of step: Command, ChainedAction, ActionGroup, "
+            "Action, ProcessAction, ShellAction, Rollback, ... (any case).")] = None,
+        since: Annotated[Optional[str], typer.Option(
+            "--since", metavar="AGE|DATE", help="Only records started since: an age (30m, 1h, "
+            "2d) or a local date or time (2026-11-30, 2026-11-30T14:00).")] = None,
+        limit: Annotated[int, typer.Option("--limit", min=1, help="Newest N records.")] = 50,
+        result_index: Annotated[Optional[int], typer.Option(
+            "--result-index", metavar="I", help="Print record I's result on stdout.")] = None,
+        last_result: Annotated[bool, typer.Option(
+            "--last-result", help="Print the newest command run's result on stdout.")] = False,
+        run: Annotated[Optional[str], typer.Option(
+            "--run", metavar="ID", help="One run as a tree (a unique prefix of its id).")] = None,
+        clear: Annotated[bool, typer.Option("--clear", help="Delete the history.")] = False,
         skip_confirm: Annotated[bool, typer.Option("-y", "--skip-confirm")] = False,
-        as_json: Annotated[bool, typer.Option("--json")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
     ) -> None:
-        from falyx.history_view import HistoryQuery, show_history
+        from falyx.history_view import HistoryQuery, parse_since, show_history
 
         session = jobs.session_of(ctx)
+        try:
+            started = None if since is None else parse_since(since)
+        except ValueError as exc:
+            jobs.fail(str(exc))
         query = HistoryQuery(
-            status=status.value if status else None, name=name, command=command, limit=limit,
-            result_index=result_index, last_result=last_result, run=run, clear=clear,
-            skip_confirm=skip_confirm, json=as_json,
+            status=status.value if status else None, name=name, command=command, kind=kind,
+            since=started, limit=limit, result_index=result_index, last_result=last_result,
+            run=run, clear=clear, skip_confirm=skip_confirm, json=as_json,
         )
 
         async def job() -> int:

@@ -1,154 +1,217 @@
-"""The headless CLI: a Typer app compiled from the registry (`build_typer`), and `run_argv`."""
+"""The headless CLI: a Typer app compiled from the registry (`build_typer`), and `run_argv`.
+
+One argument model (DESIGN §2.6): each command's Typer subcommand parses and converts its
+arguments, and every other path goes through that same subcommand — `run` is a group whose
+subcommands are those, keyed; `run-all` and the menu's `KEY --opt v` line use
+`parse_command` — so a function receives the same values whichever way it was called.
+"""
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from copy import copy
+from typing import TYPE_CHECKING, Any
 
 import typer
-import typer.main
+import typer.core
 
 from falyx.cli import jobs
+from falyx.cli.options import (
+    RETRY_OVERRIDES,
+    RUN_KEYS,
+    compile_app,
+    context_parameter,
+    literal,
+    make_callback,
+    option_parameter,
+    run_parameters,
+)
+from falyx.errors import FalyxError, RegistrationError, UsageError
 from falyx.runner import RunRequest, Session, execute
-from falyx.signature import cli_parameters
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
     from falyx.command import Command
 
-__all__ = ["build_typer", "run_argv"]
+__all__ = ["build_typer", "complete_keys", "line_parser", "parse_command", "run_argv", "run_job"]
 
-PANEL = "Run options"
+# Keys in the context tree's shared `meta`. _OUTER: run options given outside the command's
+# subcommand (`run -y KEY`, `run-all --json`). _PARSE_ONLY: set while `parse_command` runs a
+# subcommand, which then hands its request back instead of running it.
+_OUTER = "falyx.outer_run_options"
+_PARSE_ONLY = "falyx.parse_only"
+def _request(command: Command, values: dict[str, Any], outer: Mapping[str, Any]) -> RunRequest:
+    """Split converted values into the command's own arguments and the run options.
 
-RUN_OPTIONS: list[tuple[str, Any, Any]] = [
-    ("falyx_skip_confirm", bool, typer.Option(
-        "-y", "--skip-confirm", help="Run without asking for confirmation.",
-        rich_help_panel=PANEL)),
-    ("falyx_confirm", bool, typer.Option(
-        "--confirm", help="Ask for confirmation even if the command does not.",
-        rich_help_panel=PANEL)),
-    ("falyx_summary", bool, typer.Option(
-        "--summary", help="Print a table of every step after the run.", rich_help_panel=PANEL)),
-    ("falyx_retries", Optional[int], typer.Option(
-        "--retries", min=0, help="Override the number of retries.", rich_help_panel=PANEL)),
-    ("falyx_retry_delay", Optional[float], typer.Option(
-        "--retry-delay", min=0.0, help="Override the first retry delay (seconds).",
-        rich_help_panel=PANEL)),
-    ("falyx_retry_backoff", Optional[float], typer.Option(
-        "--retry-backoff", min=0.0, help="Override the backoff multiplier.",
-        rich_help_panel=PANEL)),
-    ("falyx_json", bool, typer.Option(
-        "--json", help="Print one JSON result object on stdout.", rich_help_panel=PANEL)),
-]
-RUN_KEYS = [name for name, _, _ in RUN_OPTIONS]
-_OVERRIDES = {"falyx_retries": "max_retries", "falyx_retry_delay": "delay",
-              "falyx_retry_backoff": "backoff"}
-_EXTRA = {"allow_extra_args": True, "ignore_unknown_options": True}
-_HELP = ("-h", "--help")
-
-
-def _run_parameters() -> list[inspect.Parameter]:
-    return [
-        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[kind, opt],
-                          default=None if kind is not bool else False)
-        for name, kind, opt in RUN_OPTIONS
-    ]
-
-
-def _context_parameter() -> inspect.Parameter:
-    return inspect.Parameter("falyx_ctx", inspect.Parameter.KEYWORD_ONLY,
-                             annotation=typer.Context)
-
-
-def _make_callback(fn: Callable[..., None], params: list[inspect.Parameter], name: str, doc: str):
-    """A function Typer can read: `fn(**values)` behind the given signature."""
-
-    def callback(**values: Any) -> None:
-        fn(**values)
-
-    callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
-    callback.__annotations__ = {p.name: p.annotation for p in params}
-    callback.__name__ = name.replace("-", "_")
-    callback.__doc__ = doc
-    return callback
-
-
-def _request(command: Command, values: dict[str, Any]) -> RunRequest:
-    """Split parsed values into the command's own arguments and the run options."""
-    run = {key: values.pop(key, None) for key in RUN_KEYS}
-    values.pop("falyx_ctx", None)
+    A run option not given to the subcommand is taken from `outer` (given before KEY).
+    """
+    run = {}
+    for key in RUN_KEYS:
+        value = values.pop(key, None)
+        run[key] = outer.get(key, value) if value is None or value is False else value
     return RunRequest(
         command, values,
         skip_confirm=bool(run["falyx_skip_confirm"]), force_confirm=bool(run["falyx_confirm"]),
         summary=bool(run["falyx_summary"]), json=bool(run["falyx_json"]),
-        overrides={field: run[key] for key, field in _OVERRIDES.items() if run[key] is not None},
+        overrides={field: run[key] for key, field in RETRY_OVERRIDES.items()
+                   if run[key] is not None},
     )
 
 
-def _run_job(app: Falyx, session: Session, request: RunRequest) -> jobs.Job:
+def _keep_open(ctx: typer.Context) -> ExitStack:
+    """Take over what `ctx` would close (files opened for `typer.FileText` parameters & co).
+
+    The job runs after parsing has finished and closed its contexts; the files must stay open
+    until the command is done. Click has no public call for this hand-over.
+    """
+    stack = getattr(ctx, "_exit_stack", None)
+    return stack.pop_all() if isinstance(stack, ExitStack) else ExitStack()
+
+
+def run_job(
+    app: Falyx, session: Session, request: RunRequest, resources: ExitStack | None = None
+) -> jobs.Job:
+    """The job that runs one request, then closes what its parsing opened."""
+
     async def job() -> int:
-        jobs.start(app, session)
-        return await execute(app, request, session)
+        with resources or ExitStack():
+            jobs.start(app, session)
+            return await execute(app, request, session)
 
     return job
 
 
+def parse_command(
+    parent: typer.Context, command: Command, tokens: list[str],
+    outer: Mapping[str, Any] | None = None,
+) -> tuple[RunRequest, ExitStack]:
+    """Parse `tokens` with `command`'s subcommand, converted exactly as Typer converts them.
+
+    `parent` is the context of the group holding the subcommand; `outer` holds run options
+    given outside it. Returns the request and what to close once it has run.
+
+    Raises:
+        typer.TyperException: bad input (Typer's usage errors; the CLI prints it, exit 2).
+        typer.Exit: `--help` was asked for and has been printed.
+    """
+    sub = parent.command.get_command(parent, command.cli_name)  # type: ignore[attr-defined]
+    meta = parent.meta
+    meta[_PARSE_ONLY], meta[_OUTER] = True, dict(outer or {})
+    try:
+        with sub.make_context(command.cli_name, list(tokens), parent=parent) as sub_ctx:
+            request = sub.invoke(sub_ctx)
+            return request, _keep_open(sub_ctx)
+    finally:
+        meta.pop(_PARSE_ONLY, None)
+        meta.pop(_OUTER, None)
+
+
+def line_parser(
+    parent: typer.Context,
+) -> Callable[[Command, list[str]], tuple[RunRequest, ExitStack] | None]:
+    """For the menu: parse the words typed after a key, or raise `UsageError` with Typer's
+    message (None when the words asked for `--help`, which has been printed)."""
+
+    def parse(command: Command, tokens: list[str]) -> tuple[RunRequest, ExitStack] | None:
+        try:
+            return parse_command(parent, command, tokens)
+        except typer.Exit:
+            return None
+        except typer.TyperException as exc:
+            raise UsageError(f"{command.key}: {exc.format_message()}") from None
+
+    return parse
+
+
 def _add_command(t: typer.Typer, app: Falyx, command: Command) -> None:
-    params = [_context_parameter(), *cli_parameters(command), *_run_parameters()]
+    params = [context_parameter(), *map(option_parameter, command.parameters()),
+              *run_parameters()]
 
-    def invoke(**values: Any) -> None:
-        session = jobs.session_of(values["falyx_ctx"])
-        jobs.dispatch(_run_job(app, session, _request(command, values)))
+    def invoke(**values: Any) -> RunRequest | None:
+        ctx: typer.Context = values.pop("falyx_ctx")
+        request = _request(command, values, ctx.meta.get(_OUTER) or {})
+        if ctx.meta.get(_PARSE_ONLY):
+            return request
+        jobs.dispatch(run_job(app, jobs.session_of(ctx), request, _keep_open(ctx)))
+        return None
 
-    doc = command.help_text or command.description
+    doc = literal(command.help_text or command.description)
     t.command(name=command.cli_name, hidden=command.hidden, help=doc,
-              short_help=command.description)(
-        _make_callback(invoke, params, command.cli_name or command.key, doc))
+              short_help=literal(command.description))(
+        make_callback(invoke, params, command.cli_name or command.key, doc))
+
+
+def complete_keys(app: Falyx) -> Callable[[str], list[str]]:
+    """Shell completion of command keys and aliases, in lower case after a lower-case start."""
+
+    def complete(incomplete: str) -> list[str]:
+        lower = incomplete.islower()
+        return [k.lower() if lower else k for k in _keys(app)
+                if k.lower().startswith(incomplete.lower())]
+
+    return complete
+
+
+def _keys(app: Falyx) -> list[str]:
+    return [k for c in app.visible_commands() for k in (c.key, *c.aliases)]
+
+
+def _run_group_class(app: Falyx) -> type[typer.core.TyperGroup]:
+    """`run`'s class: its subcommands are the keys, each one the command's own subcommand.
+
+    So `run KEY ARGS` parses, converts, helps and completes exactly as the named subcommand.
+    """
+
+    class RunGroup(typer.core.TyperGroup):
+        def list_commands(self, ctx: typer.Context) -> list[str]:
+            return _keys(app)
+
+        def shell_complete(self, ctx: typer.Context, incomplete: str) -> list[Any]:
+            if not (incomplete[:1].isalpha() and incomplete.islower()):
+                return super().shell_complete(ctx, incomplete)
+            items = super().shell_complete(ctx, incomplete.upper())  # keys are upper case
+            for item in items:
+                item.value = item.value.lower()
+            return items
+
+        def get_command(self, ctx: typer.Context, name: str) -> Any:
+            try:
+                command = app.get(name)
+            except FalyxError as exc:
+                if ctx.resilient_parsing:  # shell completion: stay quiet
+                    return None
+                jobs.fail(str(exc), exc.exit_code)
+            parent = ctx.parent
+            named = parent.command.get_command(parent, command.cli_name)  # type: ignore
+            keyed = copy(named)  # listed and shown under its key
+            keyed.name = name.upper()
+            return keyed
+
+    return RunGroup
 
 
 def _add_run(t: typer.Typer, app: Falyx) -> None:
-    def complete_key(incomplete: str) -> list[str]:
-        keys = [k for c in app.visible_commands() for k in (c.key, *c.aliases)]
-        return [k for k in keys if k.lower().startswith(incomplete.lower())]
-
-    key_param = inspect.Parameter(
-        "falyx_key", inspect.Parameter.KEYWORD_ONLY,
-        annotation=Annotated[Optional[str], typer.Argument(
-            metavar="KEY", help="Command key or alias (any case).", autocompletion=complete_key,
-            show_default=False)], default=None)
-
     def invoke(**values: Any) -> None:
-        ctx: typer.Context = values["falyx_ctx"]
-        key = values.pop("falyx_key")
-        wants_help = key in _HELP or any(arg in _HELP for arg in ctx.args)
-        if wants_help and (key is None or key in _HELP):  # `run --help`: run's own help
-            typer.echo(ctx.get_help())
-            raise typer.Exit(0)
-        if key is None:
+        ctx: typer.Context = values.pop("falyx_ctx")
+        if ctx.invoked_subcommand is None:
             jobs.fail("missing KEY: run KEY [ARGS] (the 'help' command lists the keys)")
-        command = jobs.lookup(app, key)
-        sub = ctx.parent.command.get_command(ctx.parent, command.cli_name)  # type: ignore[union-attr]
-        sub_ctx = sub.make_context(command.cli_name, list(ctx.args), parent=ctx.parent)
-        parsed = dict(sub_ctx.params)
-        for name in RUN_KEYS:  # run options may come before or after KEY
-            if values.get(name) is not None and values.get(name) is not False:
-                parsed[name] = values[name]
-        parsed["falyx_ctx"] = ctx
-        jobs.dispatch(_run_job(app, jobs.session_of(ctx), _request(command, parsed)))
+        ctx.meta[_OUTER] = values  # run options given before KEY
 
-    params = [_context_parameter(), key_param, *_run_parameters()]
-    # No help option of its own: `run KEY --help` reaches the command, which shows its help.
-    t.command(name="run", context_settings={**_EXTRA, "help_option_names": []},
-              help="Run a command by key or alias: run KEY [ARGS]")(
-        _make_callback(invoke, params, "run", "Run a command by key."))
+    doc = "Run a command by key or alias (any case): run KEY [ARGS]"
+    run = typer.Typer(cls=_run_group_class(app), invoke_without_command=True,
+                      subcommand_metavar="KEY [ARGS]...", rich_markup_mode="rich")
+    params = [context_parameter(), *run_parameters()]
+    run.callback(help=doc)(make_callback(invoke, params, "run", doc))
+    t.add_typer(run, name="run")
 
 
 def build_typer(app: Falyx) -> typer.Typer:
     """Compile the registry into a `typer.Typer` (a pure function of the registry)."""
     from falyx.cli import builtins as builtins_cli
 
-    t = typer.Typer(name=app.program, help=app.title, add_completion=True,
+    t = typer.Typer(name=app.program, help=literal(app.title), add_completion=True,
+                    rich_markup_mode="rich",
                     context_settings={"help_option_names": ["-h", "--help"]})
     builtins_cli.add_callback(t, app)
     for command in app.commands.values():
@@ -160,12 +223,28 @@ def build_typer(app: Falyx) -> typer.Typer:
 
 async def run_argv(app: Falyx, argv: list[str]) -> int:
     """Parse `argv` with the Typer app, then run what it asked for in this loop."""
-    command = typer.main.get_command(app.typer)
+    try:
+        command = compile_app(app)
+    except RegistrationError as exc:
+        from falyx.render import render_error
+
+        render_error(f"Error: {exc}")
+        return exc.exit_code
     with jobs.collecting() as sink:
         try:
-            command.main(args=list(argv), prog_name=app.program, standalone_mode=True)
-            code: Any = 0
-        except SystemExit as exc:
+            # Not standalone: a usage error is ours to print, as one line (DESIGN §2.6)
+            result = command.main(args=list(argv), prog_name=app.prog_name,
+                                  standalone_mode=False)
+            code: Any = result if isinstance(result, int) and not isinstance(result, bool) else 0
+        except typer.TyperException as exc:  # Click's usage errors, bad parameters, ...
+            jobs.usage_error(exc)
+            code = getattr(exc, "exit_code", 2)
+        except typer.Abort:
+            from falyx.render import render_error
+
+            render_error("Aborted.")
+            code = 1
+        except SystemExit as exc:  # shell completion, and a callback's own sys.exit
             code = exc.code
     if sink:
         return await sink[0]()

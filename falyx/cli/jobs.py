@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from falyx.app import Falyx
     from falyx.command import Command
 
-__all__ = ["Job", "collecting", "dispatch", "fail", "lookup", "session_of", "start"]
+__all__ = [
+    "Job", "check_executor_option", "collecting", "dispatch", "fail", "lookup", "session_of",
+    "start", "usage_error",
+]
 
 Job = Callable[[], Awaitable[int]]
 _SINK: contextvars.ContextVar[list[Job] | None] = contextvars.ContextVar("falyx_sink", default=None)
@@ -40,10 +43,14 @@ def collecting() -> Iterator[list[Job]]:
 
 
 def dispatch(job: Job) -> None:
-    """Hand the job to `run_argv` when it is parsing, else run it here in its own loop."""
+    """Hand the job to `run_argv` when it is parsing, else run it here in its own loop.
+
+    Either way the job runs in a task of its own, so what it sets for the invocation (the
+    default executor) ends with it.
+    """
     sink = _SINK.get()
     if sink is not None:
-        sink.append(job)
+        sink.append(lambda: asyncio.ensure_future(job()))
         return
     raise typer.Exit(asyncio.run(job()))
 
@@ -64,6 +71,19 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
+def usage_error(exc: typer.TyperException) -> None:
+    """Print a usage error (a bad option, a missing argument, ...) as one line on stderr:
+    `Error: Missing option '--tag'. Try 'tools.py run T -h' for help.`"""
+    from falyx.render import render_error
+
+    message = exc.format_message().strip()
+    message = f"Error: {message}" + ("" if message.endswith((".", "!", "?")) else ".")
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.help_option_names:
+        message += f" Try '{ctx.command_path} {ctx.help_option_names[0]}' for help."
+    render_error(message)
+
+
 def lookup(app: Falyx, key: str) -> Command:
     """The command for `key`, or exit 2 with a "did you mean" line."""
     try:
@@ -73,9 +93,26 @@ def lookup(app: Falyx, key: str) -> Command:
 
 
 def start(app: Falyx, session: Session) -> None:
-    """What every job does first: console logging and the history store."""
+    """What every job does first: console logging, the history store, the default executor."""
+    from falyx.action.executors import set_default_executor
     from falyx.logs import setup_logging
     from falyx.runner import attach_history
 
     setup_logging(session.verbose, session.log_format)
     attach_history(app, session.history)
+    if session.executor:
+        set_default_executor(session.executor)
+
+
+def check_executor_option(spec: str | None) -> str | None:
+    """The `--executor` value, checked: one error line and exit 2 if it is not a spec."""
+    if spec is None or not spec.strip():
+        return None
+    from falyx.action.executors import check_available
+    from falyx.errors import ExecutorError
+
+    try:
+        check_available(spec)
+    except ExecutorError as exc:
+        fail(f"--executor: {exc}", exc.exit_code)
+    return spec

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 
 from falyx import Falyx
@@ -54,6 +55,20 @@ def fail() -> None:
     raise RuntimeError("boom")
 
 
+class Env(str, enum.Enum):
+    STAGING = "staging"
+    PROD = "prod"
+
+
+def build(jobs: int = 1) -> None:
+    """Options typed after the key are parsed by the command's own CLI."""
+    print(f"building with {jobs!r} jobs", flush=True)
+
+
+def deploy(env: Env = Env.STAGING) -> None:
+    print(f"deploying to {env.value}", flush=True)
+
+
 app.add_command("G", "Greet", greet, aliases=["HI"], tags=["demo"], style="green")
 app.add_command("L", "Show verbose", show_verbose, tags=["demo"])
 app.add_command(
@@ -63,6 +78,8 @@ app.add_command(
     tags=["ops"],
 )
 app.add_command("F", "Fail", fail, tags=["ops"])
+app.add_command("B", "Build", build, tags=["ops"])
+app.add_command("D", "Deploy", deploy, tags=["ops"], confirm=True)
 
 if __name__ == "__main__":
     app()
