@@ -19,7 +19,7 @@ BAD = Path(__file__).parent / "configs" / "bad"
 
 CASES: dict[str, list[str]] = {
     'bad_executor.yaml': [
-        "bad_executor.yaml:5:5: commands[0].executor: unknown executor 'gpu:4'; use 'process', 'process:N', 'thread', 'thread:N' or a concurrent.futures.Executor",
+        "bad_executor.yaml:5:5: commands[0].executor: unknown executor 'gpu:4'; use 'process', 'process:N', 'thread', 'thread:N', 'dask', 'dask:N', 'dask://HOST:PORT' or a concurrent.futures.Executor",
     ],
     'chain_cycle.yaml': [
         'chain_cycle.yaml:7:30: commands[1].chain[1]: steps form a cycle: A -> B -> A',
@@ -63,6 +63,8 @@ CASES: dict[str, list[str]] = {
     'option_for_other_body.yaml': [
         'option_for_other_body.yaml:5:5: commands[0].fail_fast: applies to group steps only, not to run',
     ],
+    'param_named_like_an_option.yaml': ["param_named_like_an_option.yaml:2:5: commands[0]: command 'V': parameter 'version' would take the option --version, which falyx keeps for itself; rename the parameter or give it other option names with Annotated[..., typer.Option('--other')]"],
+    'params_clash.yaml': ["params_clash.yaml:2:5: commands[0]: chain 'release': parameter 'tag' is declared as str (= 'latest') by step 'build' but as int (= 2) by step 'push'; a name shared by several steps needs one type and one default"],
     'params_without_placeholder.yaml': ["params_without_placeholder.yaml:5:5: commands[0].params: step 'build': params declares 'target' but the command has no {target} placeholder: make build"],
     'python_tag.yaml': [
         "python_tag.yaml:5:11: commands[0].args: tag '!!python/object/apply:os.system' is refused: a config holds plain data only (strings, numbers, booleans, lists, mappings), and nothing in it is executed",

@@ -124,6 +124,7 @@ class _AppBuilder:
             history = str(self.doc.file.parent / history)
         app = Falyx(config.title or "falyx", program=config.program or "falyx",
                     version=config.version, history=history)
+        app.prog_name = "falyx"  # what the user types, whatever `program` names the history
         self._index_keys()
         self.factory.keys = list(self.index)
         for i, spec in enumerate(config.commands):
