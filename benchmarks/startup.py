@@ -151,7 +151,7 @@ def _write_config_project(folder: Path, commands: int) -> None:
     """
     folder.mkdir(parents=True, exist_ok=True)
     functions = "".join(
-        f"def task_{i}(target: str = 'prod', count: int = {i}) -> str:\n"
+        f"def task_{i}(target: str = 'prod', count: int = 1) -> str:\n"
         f"    return f'{{target}} {{count}}'\n\n\n" for i in range(commands))
     (folder / "bench_tasks.py").write_text(functions)
     yaml_lines = ["title: Bench", "commands:"]

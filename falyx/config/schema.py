@@ -5,8 +5,6 @@ msgspec does the type checking (`msgspec.convert`); these classes only declare t
 one kind of body). The same structs produce the JSON Schema that `falyx schema` prints.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
@@ -72,8 +70,8 @@ class StepBody(Struct, forbid_unknown_fields=True, kw_only=True):
     shell: Annotated[str, Meta(description="A command line run by /bin/sh -c.")] | None = None
     process: Annotated[Ref, Meta(
         description="An import ref run in another process (a ProcessAction).")] | None = None
-    chain: list[Step] | None = None
-    group: list[Step] | None = None
+    chain: list["Step"] | None = None
+    group: list["Step"] | None = None
     args: list[Any] | None = None
     kwargs: dict[str, Any] | None = None
     params: Annotated[dict[str, Any], Meta(
@@ -89,7 +87,7 @@ class StepBody(Struct, forbid_unknown_fields=True, kw_only=True):
     fail_fast: bool | None = None
     retry: Retry | None = None
     timeout: Positive | None = None
-    rollback: Step | None = None
+    rollback: Union["Step", None] = None
     hooks: dict[HookName, Union[Ref, list[Ref]]] | None = None
     inject_last_result: bool | None = None
     inject_into: str | None = None
