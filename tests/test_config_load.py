@@ -251,3 +251,35 @@ def test_a_failing_shell_step_rolls_back_a_chain_with_a_shell_rollback(
     assert caught.value.returncode == 3
     assert not (tmp_path / "built").exists()  # created by step 1, removed by its rollback
     capfd.readouterr()
+
+
+# -- validation: one wrong field, one problem, at that field ---------------------------------
+_WRONG = {  # a field of each kind, and values of other kinds
+    "bool": (["confirm", "hidden", "spinner", "retry_all", "record_result"],
+             st.one_of(st.text(max_size=5), st.lists(st.integers(), max_size=2),
+                       st.floats(allow_nan=False))),
+    "str": (["name", "help_text", "style", "confirm_message"],
+            st.one_of(st.integers(), st.booleans(), st.lists(st.text(max_size=3), max_size=2))),
+    "list": (["tags", "aliases"], st.one_of(st.integers(), st.booleans(),
+                                            st.dictionaries(_keys, st.integers(), max_size=2))),
+    "number": (["timeout"], st.one_of(st.text(max_size=5), st.booleans(),
+                                      st.floats(max_value=0, allow_nan=False))),
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_one_wrong_field_gives_one_problem_at_that_field(data: st.DataObject) -> None:
+    from falyx.config.schema import ConfigFile
+    from falyx.config.source import Document
+    from falyx.config.validate import convert
+
+    kind = data.draw(st.sampled_from(sorted(_WRONG)))
+    fields, values = _WRONG[kind]
+    field, value = data.draw(st.sampled_from(fields)), data.draw(values)
+    command = {"key": "B", "description": "Build", "action": "m:f", field: value}
+    document = {"commands": [{"key": "A", "description": "Ok", "run": "true"}, command]}
+    doc = Document(Path("falyx.yaml"), document, {("commands", 1, field): (7, 5)})
+    converted, problems = convert(doc, document, ConfigFile)
+    assert converted is None
+    assert [(p.path, p.line) for p in problems] == [(f"commands[1].{field}", 7)], problems
