@@ -108,7 +108,7 @@ class _AppBuilder:
         self.factory = StepFactory(doc, self.looked_in, env, self._lookup, problems)
         self.index: dict[str, int] = {}  # key or alias (upper case) -> command index
         self.submenu_keys: set[str] = set()
-        self.names: dict[int, str] = {}
+        self.names: dict[DocPath, str] = {}  # CLI names of commands and submenus, by path
         self.actions: dict[int, Any] = {}
         self.building: list[int] = []
 
@@ -128,10 +128,10 @@ class _AppBuilder:
         self._index_keys()
         self.factory.keys = list(self.index)
         for i, spec in enumerate(config.commands):
-            if spec is not None and i in self.names:
+            if spec is not None and ("commands", i) in self.names:
                 self._add_command(app, i, spec)
         for i, sub in enumerate(config.submenus):
-            if sub is not None:
+            if sub is not None and ("submenus", i) in self.names:
                 self._add_submenu(app, i, sub)
         return app
 
@@ -145,8 +145,8 @@ class _AppBuilder:
                 continue
             ok = self._claim_keys(path, spec)
             name = self._cli_name(path, spec, taken)
-            if ok and name is not None and path[0] == "commands":
-                self.names[path[1]] = name  # type: ignore[index]
+            if ok and name is not None:
+                self.names[path] = name
                 taken[name] = self.doc.path_text(path)
 
     def _claim_keys(self, path: DocPath, spec: CommandSpec | SubmenuSpec) -> bool:
@@ -212,7 +212,8 @@ class _AppBuilder:
             spec = msgspec.structs.replace(spec, retry=None)
         self.building.append(index)
         try:
-            action = self.factory.step(spec, ("commands", index), name=self.names.get(index))
+            action = self.factory.step(spec, ("commands", index),
+                                       name=self.names.get(("commands", index)))
         finally:
             self.building.pop()
         self.actions[index] = action
@@ -227,8 +228,8 @@ class _AppBuilder:
             policy = self.factory.retry_policy(spec.retry, ("commands", index, "retry"))
             options["retry_policy"] = policy
         try:
-            app.add_command(spec.key, spec.description, action, name=self.names[index],
-                            **options)
+            app.add_command(spec.key, spec.description, action,
+                            name=self.names[("commands", index)], **options)
         except (FalyxError, TypeError, ValueError) as exc:
             self.report(("commands", index), str(exc))
 
@@ -239,11 +240,9 @@ class _AppBuilder:
             self._python_app(spec.app, (*path, "app")))  # type: ignore[arg-type]
         if sub is None:
             return
-        words = re.findall(r"[a-z0-9]+", spec.description.lower())
-        name = spec.name or (words[0] if words else spec.key.lower())
         try:
-            app.add_submenu(spec.key, spec.description, sub, name=name, tags=spec.tags or (),
-                            style=spec.style or "")
+            app.add_submenu(spec.key, spec.description, sub, name=self.names[path],
+                            tags=spec.tags or (), style=spec.style or "")
         except (FalyxError, TypeError, ValueError) as exc:
             self.report(path, str(exc))
 
