@@ -124,7 +124,8 @@ class _AppBuilder:
             history = str(self.doc.file.parent / history)
         app = Falyx(config.title or "falyx", program=config.program or "falyx",
                     version=config.version, history=history)
-        app.prog_name = "falyx"  # what the user types, whatever `program` names the history
+        if len(self.stack) == 1:  # the top file: usage shows what the user types
+            app.prog_name = "falyx"
         self._index_keys()
         self.factory.keys = list(self.index)
         for i, spec in enumerate(config.commands):
