@@ -19,7 +19,8 @@ def _fail(message: str) -> None:
 
 
 def load_app(path: str) -> Falyx:
-    """The one `Falyx` instance defined at the top level of the file at `path`.
+    """The one `Falyx` instance defined at the top level of the file at `path` (other apps
+    there mounted as its submenus do not count).
 
     The file is imported as a module named after it, with its folder on `sys.path`, so
     worker processes can import the functions its process steps send them.
@@ -28,9 +29,11 @@ def load_app(path: str) -> Falyx:
     if not file.is_file():
         _fail(f"no such file: {path}")
     namespace = vars(_import_file(file.resolve()))
-    apps = [value for value in namespace.values() if isinstance(value, Falyx)]
+    # apps mounted as another's submenus are part of that one
+    apps = [value for value in namespace.values() if isinstance(value, Falyx) and not value.mount]
     if len(apps) != 1:
-        _fail(f"{path} defines {len(apps)} Falyx apps at top level; expected exactly one")
+        _fail(f"{path} defines {len(apps)} Falyx apps at top level (not counting submenus); "
+              "expected exactly one")
     app = apps[0]
     app.program = file.stem
     app.prog_name = app.prog_name or f"falyx {path}"  # usage lines: `falyx app.py run ...`

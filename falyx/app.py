@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import difflib
+import dataclasses
 import inspect
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -21,12 +21,26 @@ from falyx.history import ExecutionRegistry
 from falyx.hooks import Hook, HookManager, HookSpec, HookType
 from falyx.retry import RetryPolicy, RetrySpec
 from falyx.signature import check_cli_parameters
+from falyx.submenu import (
+    BUILTIN_KEYS,
+    RESERVED_NAMES,
+    SEPARATOR,
+    Submenu,
+    app_hooks,
+    check_key,
+    find_command,
+    key_holder,
+    label_prefix,
+    mount_path,
+    name_holder,
+    new_submenu,
+    resolve_path,
+    subtree,
+)
 
 __all__ = ["BUILTIN_KEYS", "RESERVED_NAMES", "Falyx"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-BUILTIN_KEYS = {"H": "Help", "Y": "History", "X": "Exit"}
-RESERVED_NAMES = {"run", "run-all", "preview", "history", "help"}
 
 
 class Falyx:
@@ -52,9 +66,14 @@ class Falyx:
         self.history = history
         self.never_prompt = never_prompt
         self.commands: dict[str, Command] = {}
-        self._lookup: dict[str, Command] = {}
+        #: Apps mounted under a key of this one (`add_submenu`), by key.
+        self.submenus: dict[str, Submenu] = {}
+        #: The entry this app is mounted as in another app, or None (DESIGN §2.12).
+        self.mount: Submenu | None = None
+        #: Each key and alias of its commands, and each submenu's key (upper case).
+        self.key_index: dict[str, Command | Submenu] = {}
         self.hooks = HookManager.coerce(hooks)
-        self.registry = ExecutionRegistry(limit=history_limit)
+        self._registry = ExecutionRegistry(limit=history_limit)
         self.bottom_bar = BottomBar()
         self._started = False
         self._typer: Any = None
@@ -81,9 +100,7 @@ class Falyx:
                 or with an annotation that cannot be resolved.
             TypeError: `action` is neither a step nor a callable.
         """
-        if self._started:
-            raise RegistrationError(
-                f"cannot register command {key!r}: the app has already started")
+        self._check_not_started(f"command {key!r}")
         command = Command(key, description, action, **options)
         check_cli_parameters(command.key, command.parameters())  # its CLI options, now
         if command.cli_name is None:
@@ -92,18 +109,53 @@ class Falyx:
                 command.key.lower())
         names = [command.key, *command.aliases]
         for name in names:
-            taken = self._lookup.get(name) or (name in BUILTIN_KEYS and BUILTIN_KEYS[name])
+            check_key(name)
+            taken = key_holder(self, name)
             if taken:
-                raise RegistrationError(f"key or alias {name!r} is already used by {taken!r}")
-        if command.cli_name in RESERVED_NAMES or any(
-            c.cli_name == command.cli_name for c in self.commands.values()
-        ):
-            raise RegistrationError(
-                f"command name {command.cli_name!r} is already taken; pass name= to choose another")
+                raise RegistrationError(f"key or alias {name!r} is already used by {taken}")
+        taken = name_holder(self, command.cli_name)
+        if taken:
+            raise RegistrationError(f"command name {command.cli_name!r} is already used by "
+                                    f"{taken}; pass name= to choose another")
         self.commands[command.key] = command
-        self._lookup.update(dict.fromkeys(names, command))
-        self._typer = None  # compiled from the registry: rebuild on next use
+        self.key_index.update(dict.fromkeys(names, command))
+        self._changed()
         return command
+
+    def add_submenu(
+        self,
+        key: str,
+        description: str,
+        other_app: Falyx,
+        *,
+        name: str | None = None,
+        tags: Iterable[str] = (),
+        style: str = "",
+    ) -> Submenu:
+        """Mount `other_app` under `key` (DESIGN §2.12): its menu opens on `key`, its CLI is
+        the sub-group `name`, its runs record here as `KEY.R`.
+
+        `name` defaults to the other app's `program=` when it was given, else to
+        `description` in lower case with dashes (else `key` in lower case).
+
+        Raises:
+            RegistrationError: `key` or `name` is taken here (or a built-in: H, Y, X, and B in
+                a mounted app; `run`, `help`, ...); the mount would make a cycle; `other_app`
+                is already mounted elsewhere or uses the key `B` (which goes back in its
+                menu); this app has started.
+        """
+        self._check_not_started(f"submenu {key!r}")
+        if not isinstance(other_app, Falyx):
+            raise TypeError(f"submenu {key!r}: expected a Falyx app, got "
+                            f"{type(other_app).__name__}")
+        submenu = new_submenu(self, key, description, other_app, name=name, tags=tags,
+                              style=style,
+                              default_name=other_app.prog_name or _cli_name(description))
+        self.submenus[submenu.key] = self.key_index[submenu.key] = other_app.mount = submenu
+        for app in subtree(other_app):  # their labels, registry and hooks have changed
+            app._options.clear()
+        self._changed()
+        return submenu
 
     @overload
     def command(self, fn: F, /) -> Action: ...
@@ -157,26 +209,49 @@ class Falyx:
 
     # -- lookup ------------------------------------------------------------------------
     def get(self, key: str) -> Command:
-        """The command with this key, alias or CLI name (any case)."""
-        wanted = key.strip().upper()
-        found = self._lookup.get(wanted)
-        if found is None:
-            found = next((c for c in self.commands.values()
-                          if (c.cli_name or "").upper() == wanted), None)
-        if found is None:
-            raise CommandNotFound(self.unknown_message(key))
+        """The command with this key, alias or CLI name (any case); `O.R` is command R of the
+        submenu O. Raises `CommandNotFound` (with a suggestion), also for a submenu's key."""
+        found = self.entry(key)
+        if isinstance(found, Submenu):
+            example = next(iter(found.app.commands), "R")
+            raise CommandNotFound(
+                f"'{key.strip()}' opens the menu {found.description!r}; name one of its "
+                f"commands, e.g. '{key.strip()}{SEPARATOR}{example}'")
         return found
 
-    def unknown_message(self, key: str) -> str:
-        """`unknown command 'RR'; did you mean 'R'?` (suggestions from keys and aliases)."""
-        choices = {**{c.cli_name.upper(): c.cli_name for c in self.commands.values() if c.cli_name},
-                   **{k: k for k in self._lookup}}  # a key wins over a CLI name that looks alike
-        close = difflib.get_close_matches(key.strip().upper(), list(choices), n=1, cutoff=0.5)
-        hint = f"; did you mean '{choices[close[0]]}'?" if close else "; see 'help' for commands"
-        return f"unknown command '{key}'{hint}"
+    def entry(self, key: str) -> Command | Submenu:
+        """The command or submenu for `key`: a key, alias or CLI name (any case), or a path of
+        them through submenus (`O.R`, `ops.restart-db`). Raises `CommandNotFound`."""
+        return resolve_path(self, key)
 
     def visible_commands(self) -> list[Command]:
         return [c for c in self.commands.values() if not c.hidden]
+
+    @property
+    def root(self) -> Falyx:
+        """The app at the top of the mount tree (this app when it is not mounted)."""
+        return self if self.mount is None else self.mount.parent.root
+
+    @property
+    def registry(self) -> ExecutionRegistry:
+        """Where runs are recorded: the root app's registry while this app is mounted."""
+        return self._registry if self.mount is None else self.mount.parent.registry
+
+    @registry.setter
+    def registry(self, value: ExecutionRegistry) -> None:
+        self._registry = value
+        for app in subtree(self):
+            app._options.clear()
+
+    def _changed(self) -> None:
+        """The registry changed: this app's CLI, and its parents', are compiled again."""
+        self._typer = None
+        if self.mount is not None:
+            self.mount.parent._changed()
+
+    def _check_not_started(self, what: str) -> None:
+        if any(app._started for app in (self, *(m.parent for m in mount_path(self)))):
+            raise RegistrationError(f"cannot register {what}: the app has already started")
 
     # -- running -----------------------------------------------------------------------
     def prepare(
@@ -188,17 +263,27 @@ class Falyx:
         overrides: Mapping[str, Any] | None = None,
         sleep: Any = None,
     ) -> tuple[ExecutionContext, RunOptions]:
-        """The context and options for one run of `command` (see `drive`)."""
+        """The context and options for one run of `command` (see `drive`); a command of a
+        mounted app runs as that app's, recorded here under its path (`O.R`)."""
         self._started = True
-        if overrides or sleep is not None:
-            options = command.run_options(registry=self.registry, overrides=dict(overrides or {}),
-                                          sleep=sleep, root_hooks=self.hooks)
+        path = find_command(self, command)
+        if path:
+            return path[-1].app.prepare(command, args, kwargs, overrides=overrides, sleep=sleep)
+        if overrides or sleep is not None or self.mount is not None:
+            options = self._run_options(command, overrides=dict(overrides or {}), sleep=sleep)
         else:  # the common case: one frozen RunOptions per command, built once
             options = self._options.get(command.key)
             if options is None:
-                options = self._options[command.key] = command.run_options(
-                    registry=self.registry, root_hooks=self.hooks)
+                options = self._options[command.key] = self._run_options(command)
         return command._new_context(tuple(args), dict(kwargs or {}), options), options
+
+    def _run_options(self, command: Command, **base: Any) -> RunOptions:
+        """A mounted app's commands get its parents' hooks too (its own first) and a label."""
+        options = command.run_options(registry=self.registry, root_hooks=app_hooks(self),
+                                      **base)
+        if self.mount is None:
+            return options
+        return dataclasses.replace(options, command=label_prefix(self) + command.key)
 
     async def drive(self, ctx: ExecutionContext, options: RunOptions) -> Any:
         """Run a prepared command; returns its result or raises its error."""
@@ -207,7 +292,7 @@ class Falyx:
         return ctx.result
 
     async def run_key(self, key: str, *args: Any, **kwargs: Any) -> Any:
-        """Run a command by key or alias from code and return its result."""
+        """Run a command by key or alias (`O.R` in a submenu) from code; returns its result."""
         self._started = True
         ctx, options = self.prepare(self.get(key), args, kwargs)
         return await self.drive(ctx, options)

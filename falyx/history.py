@@ -13,6 +13,7 @@ import atexit
 import logging
 import os
 import queue
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -102,14 +103,15 @@ class ExecutionRegistry:
         run_id: str | None = None,
         command: str | None = None,
     ) -> list[ExecutionContext]:
-        """Records in order, filtered by name, status (OK/ERROR/CANCELLED), run or command."""
+        """Records in order, filtered by name, status (OK/ERROR/CANCELLED), run or command
+        (its label in any case; `*` matches any text: `O.*` is every command of submenu O)."""
         status = status.upper() if status else None
         return [
             ctx for ctx in self._ring
             if (name is None or ctx.name == name)
             and (status is None or ctx.status == status)
             and (run_id is None or ctx.run_id == run_id)
-            and (command is None or (ctx.command or "").upper() == command.upper())
+            and (command is None or _label_matches(ctx.command, command))
         ]
 
     def get(self, index: int) -> ExecutionContext:
@@ -133,6 +135,13 @@ class ExecutionRegistry:
 
     def __iter__(self) -> Iterator[ExecutionContext]:
         return iter(list(self._ring))
+
+
+def _label_matches(label: str | None, pattern: str) -> bool:
+    if "*" not in pattern:
+        return (label or "").upper() == pattern.upper()
+    regex = ".*".join(map(re.escape, pattern.upper().split("*")))
+    return re.fullmatch(regex, (label or "").upper(), flags=re.DOTALL) is not None
 
 
 class _Writer:

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from falyx.app import Falyx
     from falyx.bottom_bar import BottomBar
 
-__all__ = ["confirm", "has_terminal", "menu_prompt", "prompt_history_path"]
+__all__ = ["confirm", "has_terminal", "menu_message", "menu_prompt", "prompt_history_path",
+           "show_level"]
 
 logger = logging.getLogger("falyx")
 
@@ -78,28 +79,50 @@ def menu_prompt(
     output: Output | None = None,
     history: History | None = None,
 ) -> PromptSession[str]:
-    """The menu's `> ` prompt: key completion, the bottom bar and its Ctrl-key toggles.
+    """The menu's `> ` prompt: key completion, the bottom bar and its Ctrl-key toggles, set
+    for `app`'s level (`show_level`; a mounted app's prompt shows its path, `ops > `).
 
     `input`/`output` default to the terminal (output on stderr); tests pass a pipe input and
-    a `DummyOutput`. `history` defaults to the prompt history file beside the execution
-    history (`prompt_history_path`).
+    a `DummyOutput`. `history` defaults to the prompt history file beside the (root app's)
+    execution history (`prompt_history_path`).
     """
     from prompt_toolkit import PromptSession
     from prompt_toolkit.output import create_output
     from prompt_toolkit.styles import Style
 
-    return PromptSession(
-        "> ",
-        completer=_key_completer(app),
+    root = app.root
+    session: PromptSession[str] = PromptSession(
         complete_while_typing=True,
-        history=history if history is not None else _file_history(prompt_history_path(app)),
-        bottom_toolbar=_toolbar(app.bottom_bar) if app.bottom_bar.items else None,
-        key_bindings=_toggle_bindings(app.bottom_bar),
+        history=history if history is not None else _file_history(prompt_history_path(root)),
         style=Style.from_dict(_BAR_STYLE),
-        refresh_interval=1.0 if app.bottom_bar.items else 0,  # counters change while waiting
         input=input,
         output=output if output is not None else create_output(stdout=sys.stderr),
     )
+    show_level(session, app)
+    return session
+
+
+def menu_message(app: Falyx) -> str:
+    """The prompt: `> ` at the root, the path of submenu names below (`ops > db > `)."""
+    from falyx.submenu import mount_path
+
+    return "".join(f"{m.cli_name} > " for m in mount_path(app)) or "> "
+
+
+def show_level(session: PromptSession[str], app: Falyx) -> None:
+    """Point the prompt at `app`'s menu: its path, its keys (and `B` in a submenu), and the
+    bottom bars of the apps on the way down (the root's first), with their toggles."""
+    from prompt_toolkit.key_binding import merge_key_bindings
+
+    from falyx.submenu import mount_path
+
+    bars = [a.bottom_bar for a in (*(m.parent for m in mount_path(app)), app)
+            if a.bottom_bar.items]
+    session.message = menu_message(app)
+    session.completer = _key_completer(app)
+    session.bottom_toolbar = _toolbar(bars) if bars else None
+    session.key_bindings = merge_key_bindings([_toggle_bindings(bar) for bar in bars])
+    session.refresh_interval = 1.0 if bars else 0  # counters change while waiting
 
 
 # Toggles differ in style as well as text, so a redraw rewrites the whole item.
@@ -111,18 +134,21 @@ _BAR_STYLE = {
 
 
 def _key_completer(app: Falyx) -> Any:
-    """Completes keys and aliases (any case) with their descriptions, then that command's
-    options (`b --j` -> `b --jobs`)."""
+    """Completes keys and aliases (any case) with their descriptions, submenu keys, the
+    built-ins (`B` in a submenu), then a command's options (`b --j` -> `b --jobs`)."""
     from prompt_toolkit.completion import Completer, WordCompleter
 
-    from falyx.app import BUILTIN_KEYS
     from falyx.errors import FalyxError
+    from falyx.submenu import BACK, BACK_KEY, BUILTIN_KEYS
 
     meta: dict[str, str] = {}
     for command in app.visible_commands():
         for name in (command.key, *command.aliases):
             meta[name] = command.description
+    meta.update({key: f"{sub.description} ▸" for key, sub in app.submenus.items()})
     meta.update(BUILTIN_KEYS)
+    if app.mount is not None:
+        meta[BACK_KEY] = BACK
     keys = WordCompleter(list(meta), ignore_case=True, meta_dict=meta)
 
     class MenuCompleter(Completer):
@@ -148,12 +174,12 @@ def _option_words(command: Any) -> list[str]:
     return [*(n for p in command.parameters() for n in option_names(p)), *RUN_OPTION_NAMES]
 
 
-def _toolbar(bar: BottomBar) -> Any:
-    """A callable giving the bar's current text, redrawn on every refresh and key press."""
+def _toolbar(bars: list[BottomBar]) -> Any:
+    """A callable giving the bars' current text, redrawn on every refresh and key press."""
 
     def render() -> list[tuple[str, str]]:
         fragments: list[tuple[str, str]] = []
-        for kind, text in bar.render_parts():
+        for kind, text in (part for bar in bars for part in bar.render_parts()):
             if fragments:
                 fragments.append(("class:bottom-toolbar.separator", " │ "))
             fragments.append((f"class:bottom-toolbar.{kind}", f" {text} "))

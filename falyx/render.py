@@ -134,7 +134,7 @@ def render_history_table(rows: Iterable[Any], console: Console | None = None) ->
     today = datetime.now().strftime("%Y-%m-%d")
     for row in rows:
         table.add_row(*map(Text, (
-            str(row.index), row.run_id[:RUN_ID_CHARS], row.kind, row.name,
+            str(row.index), row.run_id[:RUN_ID_CHARS], row.kind, _name(row),
             _clock(row.start, today), _clock(row.end, today), f"{row.duration or 0:.3f}s",
             _status(row), _outcome(row))))
     (console or make_console()).print(table)
@@ -159,19 +159,29 @@ def render_run_tree(rows: list[Any], console: Console | None = None) -> None:
 
 
 def _run_label(row: Any) -> Text:
-    return Text(f"{row.name} [{row.kind}] {_status(row)} {row.duration or 0:.3f}s  "
+    return Text(f"{_name(row)} [{row.kind}] {_status(row)} {row.duration or 0:.3f}s  "
                 f"{_outcome(row)}")
 
 
-def render_commands(app: Falyx, console: Console | None = None, tag: str | None = None) -> None:
-    """The commands grouped by tag: `[R] Run My Pipeline`, plus the built-ins.
+def _name(row: Any) -> str:
+    """A step's name; the record of a submenu's command run with its path first:
+    `[O.R] Restart` (a root app's command is its name alone, as it always was)."""
+    label = row.command or ""
+    return f"[{label}] {row.name}" if row.kind == "Command" and "." in label else row.name
 
-    With `tag`, only the commands that have it (`help -t TAG`, `H -t TAG`), and no
-    built-ins; `UsageError` naming the known tags if no command has it.
+
+def render_commands(
+    app: Falyx, console: Console | None = None, tag: str | None = None, *, back: bool = False
+) -> None:
+    """The commands and submenus grouped by tag: `[R] Run My Pipeline`, `[O] Ops ▸` (a
+    submenu), plus the built-ins (with `[B] Back` when `back`: the menu of a mounted app).
+
+    With `tag`, only the entries that have it (`help -t TAG`, `H -t TAG`), and no
+    built-ins; `UsageError` naming the known tags if none has it.
     """
-    from falyx.app import BUILTIN_KEYS
+    from falyx.submenu import BACK, BACK_KEY, BUILTIN_KEYS
 
-    groups = _by_tag(app.visible_commands(), tag)
+    groups = _by_tag([*app.visible_commands(), *app.submenus.values()], tag)
     table = Table(title=Text(app.title), show_header=False, box=None, expand=False, padding=(0, 2))
     table.add_column("Command")
     table.add_column("CLI name")
@@ -179,16 +189,22 @@ def render_commands(app: Falyx, console: Console | None = None, tag: str | None 
         if name:
             table.add_row(Text(f"# {name}", style="bold"), "")
         for c in groups[name]:
-            aliases = f" ({', '.join(c.aliases)})" if c.aliases else ""
-            table.add_row(Text(f"[{c.key}] {c.description}{aliases}", style=c.style or ""),
+            aliases = f" ({', '.join(c.aliases)})" if getattr(c, "aliases", ()) else ""
+            menu = f" {SUBMENU_MARK}" if c in app.submenus.values() else ""
+            table.add_row(Text(f"[{c.key}] {c.description}{aliases}{menu}", style=c.style or ""),
                           Text(c.cli_name or "", style="dim"))
     if tag is None:
-        table.add_row(Text("  ".join(f"[{k}] {v}" for k, v in BUILTIN_KEYS.items())), "")
+        keys = {**BUILTIN_KEYS, **({BACK_KEY: BACK} if back else {})}
+        table.add_row(Text("  ".join(f"[{k}] {v}" for k, v in keys.items())), "")
     (console or make_console()).print(table)
 
 
+#: After a submenu's description in the menu and `help`: the entry opens a menu.
+SUBMENU_MARK = "▸"
+
+
 def _by_tag(commands: list[Any], tag: str | None) -> dict[str, list[Any]]:
-    """Commands grouped by their first tag, or only those with `tag` (`UsageError` if none)."""
+    """Entries grouped by their first tag, or only those with `tag` (`UsageError` if none)."""
     if tag is None:
         groups: dict[str, list[Any]] = {}
         for command in commands:

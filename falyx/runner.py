@@ -187,7 +187,7 @@ def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Sess
             console.print(ctx.traceback, markup=False, highlight=False)
     elif not quiet_success:
         command = request.command
-        console.print(f"✅ {command.key} — {command.description}: "
+        console.print(f"✅ {ctx.command or command.key} — {command.description}: "
                       f"{render.format_value(ctx.result)}", markup=False)
 
 
@@ -196,7 +196,8 @@ def _failure_lines(ctx: ExecutionContext, request: RunRequest, code: int) -> lis
     notes; `Interrupted.` or `Terminated.` for a cancelled run. Failed rollbacks are not
     repeated here: each has logged its own ERROR line."""
     command = request.command
-    label = f" [{command.key} {command.cli_name or command.action.name}]" if request.batch else ""
+    key = ctx.command or command.key  # a submenu's command by its path: `O.R`
+    label = f" [{key} {command.cli_name or command.action.name}]" if request.batch else ""
     if ctx.status == CANCELLED:
         return [("Interrupted" if code == 130 else "Terminated") + (f"{label}." if label else ".")]
     exc = ctx.exception
@@ -215,7 +216,8 @@ def _log_failure(ctx: ExecutionContext, request: RunRequest, code: int, verbose:
         logging.WARNING if cancelled else logging.ERROR, "\n".join(lines),
         exc_info=(type(exc), exc, exc.__traceback__) if verbose and exc and not cancelled
         else None,
-        extra={"action": request.command.key, "event": "cancelled" if cancelled else "failed",
+        extra={"action": ctx.command or request.command.key,
+               "event": "cancelled" if cancelled else "failed",
                "status": ctx.status, "duration": ctx.duration},
     )
 
@@ -242,8 +244,11 @@ def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
 
 
 def attach_history(app: Falyx, override: str | None) -> None:
-    """Persist the app's history where `--history`, `FALYX_HISTORY` or the state dir say."""
+    """Persist the app's history where `--history`, `FALYX_HISTORY` or the state dir say
+    (for a mounted app: its root app's history, which its runs record into)."""
     from falyx.store import SQLiteHistoryStore, resolve_history_path
+
+    app = app.root
 
     path = resolve_history_path(app.program, override if override is not None else app.history)
     current = app.registry.store

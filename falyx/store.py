@@ -287,13 +287,19 @@ def _create_private(path: Path) -> None:
 
 
 def _filters(since: float | None = None, **values: str | None) -> tuple[str, list[Any]]:
-    """A WHERE clause for the filters given (status, command and kind in any case)."""
+    """A WHERE clause for the filters given (status, command and kind in any case; a `*` in
+    `command` matches any text)."""
     clauses: list[str] = []
     params: list[Any] = []
     for column, value in values.items():
-        if value is not None:
-            clauses.append("kind = ? COLLATE NOCASE" if column == "kind" else f"{column} = ?")
-            params.append(value.upper() if column == "status" else value)
+        if value is None:
+            continue
+        if column == "command" and "*" in value:  # `O.*`: every command of submenu O
+            clauses.append("command LIKE ? ESCAPE '\\'")
+            params.append(re.sub(r"([\\%_])", r"\\\1", value).replace("*", "%"))
+            continue
+        clauses.append("kind = ? COLLATE NOCASE" if column == "kind" else f"{column} = ?")
+        params.append(value.upper() if column == "status" else value)
     if since is not None:
         clauses.append("start >= ?")
         params.append(since)

@@ -39,6 +39,13 @@ CASES = [
          ["2262 primes below 20000 (4 chunks)"]),
     Case("scale_out.py", ("--executor", "dask:2", "primes", "--chunks", "4", "--size", "5000"),
          ["2262 primes below 20000 (4 chunks)"]),
+    # Shell steps end to end (the group of checks prints concurrently), then the ops submenu.
+    Case("runbook.py", ("release", "-y", "--tag", "2.0", "--pause", "0"),
+         ["2.0", "built app-2.0.tar.gz", "deployed to staging", "lint ok", "tests passed"],
+         concurrent=True),
+    Case("runbook.py", ("ops", "status"), ["web: running", "db: running"]),
+    Case("runbook.py", ("ops", "run", "R", "-y", "--service", "db"), ["stopping db", "started db"]),
+    Case("runbook.py", ("run", "O.S"), ["web: running", "db: running"]),
 ]
 
 

@@ -17,7 +17,8 @@ BLOCKS = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
 COMMANDS = [line.split("  #")[0].strip() for block in BLOCKS for line in block.splitlines()
             if re.match(r"^([A-Z_]+=\S+ )*python ", line.strip())]
 #: Commands that fail on purpose, and how.
-EXPECTED_CODES = {"FAIL_DEPLOY=1 python examples/decorators.py run R -y": 1}
+EXPECTED_CODES = {"FAIL_DEPLOY=1 python examples/decorators.py run R -y": 1,
+                  "FAIL_DEPLOY=1 python examples/runbook.py run R -y": 1}
 
 
 def test_readme_shows_commands_to_run() -> None:
@@ -59,3 +60,38 @@ def test_makefile_test_target_runs_lint_contracts_and_pytest() -> None:
                          capture_output=True, text=True, check=True).stdout
     for tool in ("ruff check", "lint-imports", "pytest"):
         assert tool in dry
+
+
+TEXT_BLOCKS = re.findall(r"```text\n(.*?)```", README, flags=re.S)
+
+
+def shown_output(command: str) -> list[str]:
+    """The lines the README shows under `$ COMMAND` in a text block."""
+    for block in TEXT_BLOCKS:
+        lines = block.splitlines()
+        if f"$ {command}" in lines:
+            start = lines.index(f"$ {command}") + 1
+            end = next((i for i in range(start, len(lines)) if lines[i].startswith("$ ")),
+                       len(lines))
+            return lines[start:end]
+    raise AssertionError(f"the README shows no output of {command!r}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("command", "stream"), [
+    ("python examples/runbook.py preview O", "stderr"),
+    ("python examples/runbook.py help", "stderr"),
+    ("python examples/runbook.py release -y", "stdout"),
+])
+def test_readme_shows_the_runbooks_output_as_it_is(command: str, stream: str) -> None:
+    argv = [sys.executable, *shlex.split(command)[1:]]
+    done = subprocess.run(argv, cwd=ROOT, env=subprocess_env(), capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+    printed = [line.rstrip() for line in getattr(done, stream).splitlines()]
+    shown = shown_output(command)
+
+    assert done.returncode == 0, done.stderr
+    if stream == "stdout":  # the group of checks prints concurrently
+        assert sorted(printed) == sorted(shown)
+    else:
+        assert printed == shown

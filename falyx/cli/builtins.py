@@ -72,7 +72,27 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
         raise typer.Exit(2)
 
 
+def add_group_callback(t: typer.Typer, app: "Falyx") -> None:
+    """A mounted app's sub-group alone (`app.py ops`): its menu on a terminal, else its help
+    and exit 2, as the root does."""
+
+    @t.callback(invoke_without_command=True)
+    def group(ctx: typer.Context) -> None:
+        if ctx.invoked_subcommand is not None:
+            return
+        from falyx.prompts import has_terminal
+
+        if has_terminal():
+            _menu(app, jobs.session_of(ctx), ctx)
+            return
+        typer.echo(ctx.get_help())
+        raise typer.Exit(2)
+
+
 def _menu(app: "Falyx", session: Session, ctx: typer.Context) -> None:
+    """The menu, opened at `app` (a mounted app's menu has B to go back up)."""
+    parse = line_parser(ctx.find_root(), app.root)
+
     async def job() -> int:
         from falyx.prompts import has_terminal
 
@@ -84,7 +104,7 @@ def _menu(app: "Falyx", session: Session, ctx: typer.Context) -> None:
         jobs.start(app, session)
         from falyx.menu import run_menu
 
-        return await run_menu(app, session, parse=line_parser(ctx))
+        return await run_menu(app, session, parse=parse)
 
     jobs.dispatch(job)
 
@@ -96,14 +116,15 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         tags = dict.fromkeys(tag for c in app.visible_commands() for tag in c.tags)
         return [tag for tag in tags if tag.startswith(incomplete)]
 
-    @t.command("preview", help="Show the tree of what a command would run; run nothing.")
+    @t.command("preview", help="Show the tree of what a command would run (a submenu: its "
+               "commands); run nothing.")
     def preview(key: Annotated[str, typer.Argument(
-            metavar="KEY", autocompletion=complete_keys(app))]) -> None:
+            metavar="KEY", autocompletion=complete_keys(app, menus=True))]) -> None:
         from falyx.render import render_preview
 
-        render_preview(jobs.lookup(app, key).preview())
+        render_preview(jobs.lookup(app, key, menus=True).preview())
 
-    @t.command("help", help="List the commands, grouped by tag.")
+    @t.command("help", help="List the commands and submenus, grouped by tag.")
     def help_(
         tag: Annotated[Optional[str], typer.Option(
             "-t", "--tag", help="Only the commands with this tag.")] = None,
@@ -147,13 +168,15 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
 
         jobs.dispatch(job)
 
-    @t.command("history", help="Show the execution history (persists across runs).")
+    @t.command("history", help="Show the execution history (persists across runs; in a "
+               "submenu, its runs).")
     def history(
         ctx: typer.Context,
         status: Annotated[Optional[Status], typer.Option("--status", case_sensitive=False)] = None,
         name: Annotated[Optional[str], typer.Option("--name")] = None,
         command: Annotated[Optional[str], typer.Option(
-            "--command", help="Only this command's runs (key, any case).")] = None,
+            "--command", help="Only this command's runs: a key, alias or name (any case), a "
+            "submenu's command as O.R, all of submenu O's as O or O.*.")] = None,
         kind: Annotated[Optional[str], typer.Option(
             "--kind", help="Only this kind of step: Command, ChainedAction, ActionGroup, "
             "Action, ProcessAction, ShellAction, Rollback, ... (any case).")] = None,
@@ -172,14 +195,19 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
     ) -> None:
         from falyx.history_view import HistoryQuery, parse_since, show_history
+        from falyx.submenu import command_pattern
 
         session = jobs.session_of(ctx)
+        if clear and app.mount is not None:  # one file for the whole tree: clear it at the top
+            jobs.fail("history --clear deletes the whole history, which this submenu shares with "
+                      "its root app; run it there")
         try:
             started = None if since is None else parse_since(since)
         except ValueError as exc:
             jobs.fail(str(exc))
         query = HistoryQuery(
-            status=status.value if status else None, name=name, command=command, kind=kind,
+            status=status.value if status else None, name=name,
+            command=command_pattern(app, command), kind=kind,
             since=started, limit=limit, result_index=result_index, last_result=last_result,
             run=run, clear=clear, skip_confirm=skip_confirm, json=as_json,
         )

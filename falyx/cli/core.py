@@ -29,10 +29,12 @@ from falyx.cli.options import (
 )
 from falyx.errors import FalyxError, RegistrationError, UsageError
 from falyx.runner import RunRequest, Session, execute
+from falyx.submenu import find_command
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
     from falyx.command import Command
+    from falyx.submenu import Submenu
 
 __all__ = ["build_typer", "complete_keys", "line_parser", "parse_command", "run_argv", "run_job"]
 
@@ -84,18 +86,20 @@ def run_job(
 
 def parse_command(
     parent: typer.Context, command: Command, tokens: list[str],
-    outer: Mapping[str, Any] | None = None,
+    outer: Mapping[str, Any] | None = None, app: Falyx | None = None,
 ) -> tuple[RunRequest, ExitStack]:
     """Parse `tokens` with `command`'s subcommand, converted exactly as Typer converts them.
 
-    `parent` is the context of the group holding the subcommand; `outer` holds run options
-    given outside it. Returns the request and what to close once it has run.
+    `parent` is the context of the group holding the subcommand, or with `app` (the app that
+    group was built from), of a group above it: the subcommand is then found through the
+    sub-groups of the submenus on the way. `outer` holds run options given outside it.
+    Returns the request and what to close once it has run.
 
     Raises:
         typer.TyperException: bad input (Typer's usage errors; the CLI prints it, exit 2).
         typer.Exit: `--help` was asked for and has been printed.
     """
-    sub = parent.command.get_command(parent, command.cli_name)  # type: ignore[attr-defined]
+    sub = subcommand(parent, command, app)
     meta = parent.meta
     meta[_PARSE_ONLY], meta[_OUTER] = True, dict(outer or {})
     try:
@@ -107,15 +111,26 @@ def parse_command(
         meta.pop(_OUTER, None)
 
 
+def subcommand(parent: typer.Context, command: Command, app: Falyx | None = None) -> Any:
+    """`command`'s Click command in the group of `parent` (built from `app`, when given: then
+    also a command of one of its submenus, found in their sub-groups)."""
+    group: Any = parent.command
+    path = find_command(app, command) if app is not None else None
+    for submenu in path or ():
+        group = group.get_command(parent, submenu.cli_name)
+    return group.get_command(parent, command.cli_name)
+
+
 def line_parser(
-    parent: typer.Context,
+    parent: typer.Context, app: Falyx | None = None,
 ) -> Callable[[Command, list[str]], tuple[RunRequest, ExitStack] | None]:
     """For the menu: parse the words typed after a key, or raise `UsageError` with Typer's
-    message (None when the words asked for `--help`, which has been printed)."""
+    message (None when the words asked for `--help`, which has been printed). `parent` is
+    the context of the group built from `app` (the root's, for a menu with submenus)."""
 
     def parse(command: Command, tokens: list[str]) -> tuple[RunRequest, ExitStack] | None:
         try:
-            return parse_command(parent, command, tokens)
+            return parse_command(parent, command, tokens, app=app)
         except typer.Exit:
             return None
         except typer.TyperException as exc:
@@ -142,13 +157,14 @@ def _add_command(t: typer.Typer, app: Falyx, command: Command) -> None:
         make_callback(invoke, params, command.cli_name or command.key, doc))
 
 
-def complete_keys(app: Falyx) -> Callable[[str], list[str]]:
-    """Shell completion of command keys and aliases, in lower case after a lower-case start."""
+def complete_keys(app: Falyx, menus: bool = False) -> Callable[[str], list[str]]:
+    """Shell completion of command keys and aliases (and submenu keys, with `menus`), in
+    lower case after a lower-case start."""
 
     def complete(incomplete: str) -> list[str]:
         lower = incomplete.islower()
-        return [k.lower() if lower else k for k in _keys(app)
-                if k.lower().startswith(incomplete.lower())]
+        keys = [*_keys(app), *(app.submenus if menus else ())]
+        return [k.lower() if lower else k for k in keys if k.lower().startswith(incomplete.lower())]
 
     return complete
 
@@ -182,9 +198,7 @@ def _run_group_class(app: Falyx) -> type[typer.core.TyperGroup]:
                 if ctx.resilient_parsing:  # shell completion: stay quiet
                     return None
                 jobs.fail(str(exc), exc.exit_code)
-            parent = ctx.parent
-            named = parent.command.get_command(parent, command.cli_name)  # type: ignore
-            keyed = copy(named)  # listed and shown under its key
+            keyed = copy(subcommand(ctx.parent, command, app))  # listed, shown under its key
             keyed.name = name.upper()
             return keyed
 
@@ -211,14 +225,40 @@ def build_typer(app: Falyx) -> typer.Typer:
     from falyx.cli import builtins as builtins_cli
 
     t = typer.Typer(name=app.program, help=literal(app.title), add_completion=True,
-                    rich_markup_mode="rich",
-                    context_settings={"help_option_names": ["-h", "--help"]})
+                    rich_markup_mode="rich", context_settings=_CONTEXT)
     builtins_cli.add_callback(t, app)
+    _add_entries(t, app)
+    return t
+
+
+_CONTEXT = {"help_option_names": ["-h", "--help"]}
+SUBMENU_PANEL = "Submenus"
+
+
+def _add_entries(t: typer.Typer, app: Falyx) -> None:
+    """`app`'s commands, its submenus as sub-groups, then `run` and the built-ins."""
+    from falyx.cli import builtins as builtins_cli
+
     for command in app.commands.values():
         _add_command(t, app, command)
+    for submenu in app.submenus.values():
+        _add_submenu(t, submenu)
     _add_run(t, app)
     builtins_cli.add_builtins(t, app)
-    return t
+
+
+def _add_submenu(t: typer.Typer, submenu: Submenu) -> None:
+    """A mounted app as the sub-group `submenu.cli_name`, with everything a root app has
+    (commands, `run`, `run-all`, `preview`, `history`, `help`, its own submenus) except the
+    global options, which stay on the root (DESIGN §2.12)."""
+    from falyx.cli import builtins as builtins_cli
+
+    group = typer.Typer(rich_markup_mode="rich", context_settings=_CONTEXT)
+    builtins_cli.add_group_callback(group, submenu.app)
+    _add_entries(group, submenu.app)
+    t.add_typer(group, name=submenu.cli_name, help=literal(submenu.app.title),
+                short_help=literal(f"{submenu.description} (menu {submenu.key})"),
+                rich_help_panel=SUBMENU_PANEL)
 
 
 async def run_argv(app: Falyx, argv: list[str]) -> int:

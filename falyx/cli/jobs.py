@@ -20,7 +20,6 @@ from falyx.runner import Session
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
-    from falyx.command import Command
 
 __all__ = [
     "Job", "check_executor_option", "collecting", "dispatch", "fail", "lookup", "session_of",
@@ -84,10 +83,11 @@ def usage_error(exc: typer.TyperException) -> None:
     render_error(message)
 
 
-def lookup(app: Falyx, key: str) -> Command:
-    """The command for `key`, or exit 2 with a "did you mean" line."""
+def lookup(app: Falyx, key: str, menus: bool = False) -> Any:
+    """The command for `key` (with `menus`, also a submenu), or exit 2 with a "did you mean"
+    line."""
     try:
-        return app.get(key)
+        return app.entry(key) if menus else app.get(key)
     except FalyxError as exc:
         fail(str(exc), exc.exit_code)
 

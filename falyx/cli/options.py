@@ -138,8 +138,11 @@ def compile_app(app: Falyx) -> Any:
 
 
 def _name_unsupported_parameter(app: Falyx, error: Exception) -> None:
-    """Compile each parameter alone to find the one Typer refused (only after a failure)."""
-    for command in app.commands.values():
+    """Compile each parameter alone to find the one Typer refused (only after a failure),
+    in the app's submenus too."""
+    from falyx.submenu import subtree
+
+    for command in (c for member in subtree(app) for c in member.commands.values()):
         for param in command.parameters():
             alone = typer.Typer()
             alone.command()(make_callback(lambda **_: None, [option_parameter(param)], "p", ""))
