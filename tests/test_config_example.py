@@ -64,7 +64,7 @@ def test_the_checks_group_runs_its_members_concurrently() -> None:
 
 def test_the_example_checks_and_ships_the_current_schema() -> None:
     check = falyx("check")
-    assert (check.returncode, check.stdout) == (0, "OK: 5 commands\n"), check.stderr
+    assert (check.returncode, check.stdout) == (0, "OK: 5 commands, 1 submenu (2 commands)\n")
     schema = falyx("schema")
     assert (EXAMPLE / "falyx.schema.json").read_text() == schema.stdout
 

@@ -283,3 +283,42 @@ def test_one_wrong_field_gives_one_problem_at_that_field(data: st.DataObject) ->
     converted, problems = convert(doc, document, ConfigFile)
     assert converted is None
     assert [(p.path, p.line) for p in problems] == [(f"commands[1].{field}", 7)], problems
+
+
+# -- submenus --------------------------------------------------------------------------------
+def test_submenus_mount_an_included_config_and_a_python_app(tmp_path: Path) -> None:
+    (tmp_path / "ops").mkdir()
+    (tmp_path / "falyx.yaml").write_text(
+        "commands:\n  - {key: A, description: Answer, action: 'sub_tasks:answer'}\n"
+        "submenus:\n"
+        "  - {key: O, description: Ops tools, config: ops/ops.yaml, tags: [ops]}\n"
+        "  - {key: P, description: Python tools, app: 'sub_tasks:tools', name: py}\n")
+    (tmp_path / "ops" / "ops.yaml").write_text(  # its refs resolve from its own folder
+        "commands:\n  - {key: S, description: Status, action: 'ops_tasks:status'}\n")
+    (tmp_path / "ops" / "ops_tasks.py").write_text("def status():\n    return 'green'\n")
+    (tmp_path / "sub_tasks.py").write_text(
+        "from falyx import Falyx\n\ndef answer():\n    return 42\n\n"
+        "tools = Falyx('Tools')\n\n@tools.command(key='V')\ndef version():\n    return '1.0'\n")
+    app = load(tmp_path / "falyx.yaml")
+    assert [(s.cli_name, s.tags) for s in app.submenus.values()] == [("ops", ("ops",)), ("py", ())]
+    assert await_key(app, "O.S") == "green"
+    assert await_key(app, "P.V") == "1.0"
+    result = run_cli(app, ["ops", "run", "S", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"result": "green"' in result.stdout
+
+
+def test_a_submenu_problem_is_reported_at_its_place(tmp_path: Path) -> None:
+    (tmp_path / "falyx.yaml").write_text(
+        "commands:\n  - {key: A, description: Answer, action: 'builtins:print'}\n"
+        "submenus:\n"
+        "  - {key: O, description: Ops, config: ops.yaml}\n"
+        "  - {key: N, description: Not an app, app: 'builtins:print'}\n")
+    (tmp_path / "ops.yaml").write_text(  # B goes back in a submenu's menu
+        "commands:\n  - {key: B, description: Backup, action: 'builtins:print'}\n")
+    with pytest.raises(ConfigFileError) as caught:
+        load(tmp_path / "falyx.yaml")
+    lines = [(p.path, p.line, p.message.split(";")[0]) for p in caught.value.problems]
+    assert lines[1] == ("submenus[1].app", 5,
+                        "ref 'builtins:print' names builtin_function_or_method, not a Falyx app")
+    assert lines[0][:2] == ("submenus[0]", 4) and "'B'" in lines[0][2]

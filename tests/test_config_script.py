@@ -212,20 +212,29 @@ def test_shell_completion_of_the_script_offers_the_configs_keys(tmp_path: Path) 
     assert done.stdout.split() == ["A", "B"]
 
 
-def test_the_menu_of_a_config_opens_in_a_terminal_and_runs_a_command(tmp_path: Path) -> None:
+def test_the_menu_of_a_config_runs_commands_and_opens_its_submenus(tmp_path: Path) -> None:
     from tests.test_menu_pty import PROMPT, Terminal
 
     (tmp_path / "falyx.yaml").write_text(
         "title: Config menu\ncommands:\n"
-        "  - {key: A, description: Answer, action: 'menu_tasks:answer'}\n")
-    (tmp_path / "menu_tasks.py").write_text("def answer():\n    print('forty-two')\n")
+        "  - {key: A, description: Answer, action: 'menu_tasks:answer'}\n"
+        "submenus:\n  - {key: O, description: Ops, config: ops.yaml}\n")
+    (tmp_path / "ops.yaml").write_text(
+        "title: Ops menu\ncommands:\n"
+        "  - {key: S, description: Status, action: 'menu_tasks:status'}\n")
+    (tmp_path / "menu_tasks.py").write_text(
+        "def answer():\n    print('forty-two')\n\ndef status():\n    print('all green')\n")
     state = tmp_path / "state"
     state.mkdir()
     # `python -m falyx -c FILE --menu` in a pty
     term = Terminal(Path("-m"), state, "falyx", "-c", str(tmp_path / "falyx.yaml"), "--menu")
-    term.expect("Config menu", PROMPT)
+    term.expect("Config menu", "[O] Ops ▸", PROMPT)
     term.type("a\r")
     term.expect("forty-two", PROMPT)
+    term.type("o\r")
+    term.expect("Ops menu", "[B] Back", "ops >")
+    term.type("s\r")
+    term.expect("all green", "ops >")
     term.type("X\r")
     assert term.exit_status() == 0
 

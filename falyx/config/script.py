@@ -87,9 +87,22 @@ def _check(explicit: str | None, args: list[str]) -> int:
     if len(args) > 1:
         raise UsageError("usage: falyx check [PATH]")
     app = load(find_config(args[0] if args else explicit))
-    count = len(app.commands)
-    print(f"OK: {count} command{'s' if count != 1 else ''}")
+    text = f"OK: {_plural(len(app.commands), 'command')}"
+    if app.submenus:
+        inside = sum(len(sub.commands) for sub in _mounted(app))
+        text += f", {_plural(len(app.submenus), 'submenu')} ({_plural(inside, 'command')})"
+    print(text)
     return 0
+
+
+def _mounted(app: Falyx) -> list[Falyx]:
+    """Every app mounted below `app`, at any depth."""
+    apps = [entry.app for entry in app.submenus.values()]
+    return [deeper for sub in apps for deeper in (sub, *_mounted(sub))]
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
 
 
 def _schema(explicit: str | None, args: list[str]) -> int:
