@@ -26,29 +26,29 @@ def falyx(*args: str, cwd: Path = EXAMPLE, **env: str) -> subprocess.CompletedPr
 
 
 def test_the_release_runs_every_step_in_order() -> None:
-    done = falyx("run", "R", "-y", "--tag", "2.0")
+    done = falyx("run", "R", "-y", "--tag", "2.0.0", "--env", "prod")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[:2] == ["built 2.0", "tests passed"]
-    assert sorted(lines[2:5]) == ["api ok", "db ok", "disk ok"]  # the group is concurrent
-    assert lines[5:] == ["deployed demo 2.0"]
+    assert lines[:2] == ["2.0.0", "built app-2.0.0.tar.gz"]
+    assert sorted(lines[2:4]) == ["lint ok", "tests passed"]  # the checks run concurrently
+    assert lines[4:] == ["deployed to prod"]
 
 
 def test_a_failed_deploy_rolls_the_build_back_and_exits_1() -> None:
     done = falyx("run", "R", "-y", "--json", FAIL_DEPLOY="1")
     assert done.returncode == 1
     lines = done.stdout.splitlines()
-    assert lines[0] == "built 1.0.0" and "removed the build" in lines
+    assert lines[:2] == ["1.4.0", "built app-1.4.0.tar.gz"]
+    assert lines[-2] == "removed app-1.4.0.tar.gz"  # the rollback shell step, same arguments
     outcome = json.loads(lines[-1])
-    assert outcome["status"] == "ERROR" and "exited with 1" in outcome["error"]
+    assert outcome["status"] == "ERROR" and "deploy refused" in outcome["error"]
 
 
 @pytest.mark.parametrize(("args", "stdout"), [
-    (("build", "--tag", "3.1"), ["built 3.1"]),
-    (("test",), ["tests passed"]),
-    (("deploy",), ["deployed demo 1.0.0"]),
-    (("ops", "status"), ["all services up"]),
-    (("ops", "run", "L", "-y"), ["rotated 3 log files"]),
+    (("deploy", "--env", "qa", "--pause", "0"), ["deployed to qa"]),
+    (("ops", "status"), ["web: running", "db: running"]),
+    (("ops", "run", "R", "-y", "--service", "db", "--pause", "0"), ["stopping db", "started db"]),
+    (("run", "O.L", "--keep", "5"), ["rotated the logs, kept 5"]),
 ])
 def test_each_command_runs_on_its_own(args: tuple[str, ...], stdout: list[str]) -> None:
     done = falyx(*args)
@@ -59,12 +59,17 @@ def test_each_command_runs_on_its_own(args: tuple[str, ...], stdout: list[str]) 
 def test_the_checks_group_runs_its_members_concurrently() -> None:
     done = falyx("checks")
     assert done.returncode == 0, done.stderr
-    assert sorted(done.stdout.splitlines()) == ["api ok", "db ok", "disk ok"]
+    assert sorted(done.stdout.splitlines()) == ["lint ok", "tests passed"]
+
+
+def test_a_confirmation_without_a_terminal_asks_for_y() -> None:
+    done = falyx("ops", "run", "R")
+    assert done.returncode == 2 and "-y" in done.stderr and done.stdout == ""
 
 
 def test_the_example_checks_and_ships_the_current_schema() -> None:
     check = falyx("check")
-    assert (check.returncode, check.stdout) == (0, "OK: 5 commands, 1 submenu (2 commands)\n")
+    assert (check.returncode, check.stdout) == (0, "OK: 3 commands, 1 submenu (3 commands)\n")
     schema = falyx("schema")
     assert (EXAMPLE / "falyx.schema.json").read_text() == schema.stdout
 
