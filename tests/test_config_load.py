@@ -322,3 +322,27 @@ def test_a_submenu_problem_is_reported_at_its_place(tmp_path: Path) -> None:
     assert lines[1] == ("submenus[1].app", 5,
                         "ref 'builtins:print' names builtin_function_or_method, not a Falyx app")
     assert lines[0][:2] == ("submenus[0]", 4) and "'B'" in lines[0][2]
+
+
+def test_pythonpath_folders_are_relative_to_the_file(tmp_path: Path) -> None:
+    for folder, module in (("src", "pp_one"), ("lib", "pp_two")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / f"{module}.py").write_text(f"def f():\n    return '{module}'\n")
+    (tmp_path / "falyx.toml").write_text(
+        'pythonpath = ["src", "lib"]\n'
+        '[[commands]]\nkey = "A"\ndescription = "One"\naction = "pp_one:f"\n'
+        '[[commands]]\nkey = "B"\ndescription = "Two"\naction = "pp_two:f"\n')
+    app = load(tmp_path / "falyx.toml")
+    assert (await_key(app, "A"), await_key(app, "B")) == ("pp_one", "pp_two")
+
+
+def test_toml_tables_under_arrays_of_tables_give_their_lines(tmp_path: Path) -> None:
+    (tmp_path / "falyx.toml").write_text(
+        '[[commands]]\nkey = "A"\ndescription = "One"\naction = "builtins:print"\n'
+        '[[commands]]\nkey = "B"\ndescription = "Two"\naction = "builtins:print"\n'
+        "[commands.retry]\nmax_retries = 2\ndelay = -3\n")
+    with pytest.raises(ConfigFileError) as caught:
+        load(tmp_path / "falyx.toml")
+    assert [str(p).split(": ", 1)[1] for p in caught.value.problems] == [
+        "commands[1].retry.delay: must be >= 0"]
+    assert (caught.value.problems[0].line, caught.value.problems[0].column) == (11, 1)
