@@ -8,7 +8,9 @@ import sys
 
 from tests.conftest import subprocess_env
 
-HEAVY = ["typer", "click", "rich", "questionary", "prompt_toolkit", "tenacity", "yaml", "dask"]
+HEAVY = ["typer", "click", "rich", "questionary", "prompt_toolkit", "tenacity", "yaml", "dask",
+         "msgspec", "pydantic"]
+CONFIG_LIBRARIES = {"yaml", "msgspec", "pydantic"}
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -24,6 +26,13 @@ def test_import_falyx_pulls_in_no_heavy_library() -> None:
     loaded = _loaded_after("import falyx, falyx.action")
     assert "falyx" in loaded
     assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+def test_the_config_package_loads_only_when_asked_for() -> None:
+    probe = "import falyx, sys\nassert 'falyx.config' not in sys.modules\nimport falyx.config"
+    loaded = _loaded_after(probe)
+    assert "msgspec" in loaded
+    assert loaded.isdisjoint({"typer", "rich", "questionary", "prompt_toolkit", "pydantic"})
 
 
 def _loaded_by_cli(*argv: str) -> set[str]:
@@ -48,11 +57,11 @@ def _loaded_by_cli(*argv: str) -> set[str]:
 def test_help_loads_no_prompt_library_yaml_or_dask() -> None:
     loaded = _loaded_by_cli("--help")
     assert "typer" in loaded
-    assert loaded.isdisjoint({"questionary", "prompt_toolkit", "yaml", "dask"}), loaded
+    assert loaded.isdisjoint({"questionary", "prompt_toolkit", "dask", *CONFIG_LIBRARIES}), loaded
 
 
 def test_a_quiet_headless_run_loads_neither_rich_nor_the_prompt_libraries() -> None:
     loaded = _loaded_by_cli("run", "N", "-y")
     assert "falyx" in loaded
-    assert loaded.isdisjoint({"rich", "questionary", "prompt_toolkit", "yaml", "tenacity"}), (
-        loaded & {"rich", "questionary", "prompt_toolkit", "yaml", "tenacity"})
+    unwanted = {"rich", "questionary", "prompt_toolkit", "tenacity", *CONFIG_LIBRARIES}
+    assert loaded.isdisjoint(unwanted), loaded & unwanted
