@@ -1,4 +1,8 @@
-"""`python -m falyx FILE [ARGS]` (or `falyx FILE ...`): run the Falyx app defined in FILE."""
+"""The `falyx` console script (and `python -m falyx`).
+
+`falyx FILE.py [ARGS]` runs the Falyx app defined in FILE; everything else (a config file's
+CLI, `init`, `check`, `schema`) is `falyx.config.script`, imported only then.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from falyx import __version__
 from falyx.app import Falyx
-
-USAGE = (
-    "usage: falyx FILE [ARGS]...  run the Falyx app defined in FILE (e.g. falyx app.py --help)"
-)
 
 
 def _fail(message: str) -> None:
@@ -65,13 +64,12 @@ def _import_file(file: Path) -> object:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `falyx` console script."""
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help"):
-        print(USAGE)
-        raise SystemExit(0 if argv else 2)
-    if argv[0] == "--version":
-        print(f"falyx {__version__}")
-        raise SystemExit(0)
-    load_app(argv[0])(argv[1:])
+    if argv and argv[0].endswith(".py"):
+        load_app(argv[0])(argv[1:])
+        return
+    from falyx.config.script import main as script_main
+
+    script_main(argv)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,17 @@ class Falyx:
         self._typer: Any = None
         self._options: dict[str, RunOptions] = {}
 
+    @classmethod
+    def from_config(cls, path: str | Path) -> Falyx:
+        """The app a config file describes (DESIGN §2.13); see `falyx.config.load`.
+
+        Raises:
+            falyx.config.ConfigFileError: every problem of the file, with its line (exit 2).
+        """
+        from falyx.config import load
+
+        return load(path)
+
     # -- registration ------------------------------------------------------------------
     def add_command(self, key: str, description: str, action: Any, **options: Any) -> Command:
         """Register `action` under `key` (the object form of `@app.command`).

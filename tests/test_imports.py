@@ -11,7 +11,9 @@ import pytest
 
 from tests.conftest import ROOT, TYPER_029, subprocess_env
 
-HEAVY = ["typer", "click", "rich", "questionary", "prompt_toolkit", "tenacity", "yaml", "dask"]
+HEAVY = ["typer", "click", "rich", "questionary", "prompt_toolkit", "tenacity", "yaml", "dask",
+         "msgspec", "pydantic"]
+CONFIG_LIBRARIES = {"yaml", "msgspec", "pydantic"}
 #: What a no-op run loads but `--help` must not: the event loop, the runner, the engine's
 #: pools and processes, the history store, and Typer 0.29's pydantic.
 RUN_ONLY = ["asyncio", "concurrent", "ssl", "socket", "sqlite3", "pydantic", "falyx.runner",
@@ -62,6 +64,13 @@ def test_import_falyx_loads_no_event_loop_pool_or_store() -> None:
     assert [m for m in [*RUN_ONLY, "subprocess"] if _has(loaded, m)] == []
 
 
+def test_the_config_package_loads_only_when_asked_for() -> None:
+    probe = "import falyx, sys\nassert 'falyx.config' not in sys.modules\nimport falyx.config"
+    loaded = _tops(_modules(probe))
+    assert "msgspec" in loaded
+    assert loaded.isdisjoint({"typer", "rich", "questionary", "prompt_toolkit", "pydantic"})
+
+
 def test_process_and_shell_steps_load_on_first_use() -> None:
     loaded = _modules("import falyx\nfrom falyx import ShellAction, ProcessAction")
     assert _has(loaded, "falyx.action.shell") and _has(loaded, "falyx.action.process")
@@ -70,7 +79,7 @@ def test_process_and_shell_steps_load_on_first_use() -> None:
 def test_help_loads_no_prompt_library_yaml_or_dask() -> None:
     loaded = _tops(_script("examples/decorators.py", "--help"))
     assert "typer" in loaded
-    assert loaded.isdisjoint({"questionary", "prompt_toolkit", "yaml", "dask"}), loaded
+    assert loaded.isdisjoint({"questionary", "prompt_toolkit", "dask", *CONFIG_LIBRARIES}), loaded
 
 
 def test_help_loads_nothing_that_only_a_run_needs() -> None:
@@ -96,8 +105,8 @@ def test_help_loads_nothing_beyond_bare_typer_but_falyx_itself() -> None:
 def test_a_quiet_headless_run_loads_neither_rich_nor_the_prompt_libraries() -> None:
     loaded = _tops(_script("examples/decorators.py", "run", "N", "-y"))
     assert "falyx" in loaded
-    assert loaded.isdisjoint({"rich", "questionary", "prompt_toolkit", "yaml", "tenacity"}), (
-        loaded & {"rich", "questionary", "prompt_toolkit", "yaml", "tenacity"})
+    unwanted = {"rich", "questionary", "prompt_toolkit", "tenacity", *CONFIG_LIBRARIES}
+    assert loaded.isdisjoint(unwanted), loaded & unwanted
 
 
 @pytest.mark.parametrize("argv", [

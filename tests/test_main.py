@@ -33,7 +33,7 @@ def test_a_file_without_exactly_one_app_is_refused(tmp_path: Path) -> None:
     assert "defines 0 Falyx apps" in done.stderr
 
 
-def test_version_and_usage() -> None:
-    assert falyx("--version").stdout.startswith("falyx ")
-    usage = falyx()
-    assert usage.returncode == 2 and usage.stdout.startswith("usage: falyx FILE")
+def test_version_and_usage(tmp_path: Path) -> None:
+    assert falyx("--version", cwd=tmp_path).stdout.startswith("falyx ")
+    usage = falyx("--help", cwd=tmp_path)  # no config here: the script's own usage
+    assert usage.returncode == 0 and usage.stdout.startswith("usage: falyx ")

@@ -1,0 +1,3 @@
+"""A module whose import fails: a ref to it must say so, with the error."""
+
+raise RuntimeError("cannot connect to the license server")

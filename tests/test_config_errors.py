@@ -1,0 +1,221 @@
+"""Every bad config file gets its exact problem lines: `FILE:LINE:COL: path: message`.
+
+Each file under tests/configs/bad/ is one kind of mistake; the table holds every line its
+check must print (all problems of a file at once). `{dir}` stands for that folder.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from falyx.config import ConfigFileError, load
+from tests.conftest import subprocess_env
+
+BAD = Path(__file__).parent / "configs" / "bad"
+
+CASES: dict[str, list[str]] = {
+    'bad_executor.yaml': [
+        "bad_executor.yaml:5:5: commands[0].executor: unknown executor 'gpu:4'; use 'process', 'process:N', 'thread', 'thread:N', 'dask', 'dask:N', 'dask://HOST:PORT' or a concurrent.futures.Executor",
+    ],
+    'chain_cycle.yaml': [
+        'chain_cycle.yaml:7:30: commands[1].chain[1]: steps form a cycle: A -> B -> A',
+    ],
+    'duplicate_alias.yaml': [
+        "duplicate_alias.yaml:8:15: commands[1].aliases[0]: duplicate key 'mk': commands[0] already uses it (keys are case-insensitive)",
+    ],
+    'duplicate_command_key.yaml': [
+        "duplicate_command_key.yaml:5:5: commands[1].key: duplicate key 'b': commands[0] already uses it (keys are case-insensitive)",
+    ],
+    'duplicate_mapping_key.yaml': [
+        "duplicate_mapping_key.yaml:7:5: commands[0].retry: duplicate key 'retry' (first on line 5)",
+    ],
+    'empty.yaml': [
+        "empty.yaml:1:1: the file is empty; a config needs 'commands' (see 'falyx init')",
+    ],
+    'many_problems.yaml': [
+        'many_problems.yaml:6:13: commands[0].retry.delay: must be >= 0',
+        "many_problems.yaml:7:5: commands[1]: missing required field 'description'",
+        "many_problems.yaml:8:5: commands[1].descripton: unknown field 'descripton'; did you mean 'description'?",
+        "many_problems.yaml:12:16: commands[2].chain[1]: step 'X' is neither a command key of this file nor an import ref; write 'pkg.module:function' for Python",
+        "many_problems.yaml:12:19: commands[2].chain[2]: ref 'cfg_tasks:nope': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'nope'",
+    ],
+    'missing_description.yaml': [
+        "missing_description.yaml:2:5: commands[0]: missing required field 'description'",
+    ],
+    'missing_key.yaml': ["missing_key.yaml:2:5: commands[0]: missing required field 'key'"],
+    'negative_retry_delay.yaml': [
+        'negative_retry_delay.yaml:11:7: commands[1].retry.delay: must be >= 0',
+    ],
+    'no_body.yaml': [
+        'no_body.yaml:2:5: commands[0]: needs one body: action, run, shell, process, chain, group',
+    ],
+    'no_commands.yaml': [
+        "no_commands.yaml:1:1: top level: defines no commands; add some under 'commands' (see 'falyx init')",
+    ],
+    'not_utf8.yaml': ['not_utf8.yaml:1:10: not UTF-8 text (byte 0xe9); save the file as UTF-8'],
+    'only_comment.yaml': [
+        "only_comment.yaml:1:1: the file is empty; a config needs 'commands' (see 'falyx init')",
+    ],
+    'option_for_other_body.yaml': [
+        'option_for_other_body.yaml:5:5: commands[0].fail_fast: applies to group steps only, not to run',
+    ],
+    'param_named_like_an_option.yaml': ["param_named_like_an_option.yaml:2:5: commands[0]: command 'V': parameter 'version' would take the option --version, which falyx keeps for itself; rename the parameter or give it other option names with Annotated[..., typer.Option('--other')]"],
+    'params_clash.yaml': ["params_clash.yaml:2:5: commands[0]: chain 'release': parameter 'tag' is declared as str (= 'latest') by step 'build' but as int (= 2) by step 'push'; a name shared by several steps needs one type and one default"],
+    'params_without_placeholder.yaml': ["params_without_placeholder.yaml:5:5: commands[0].params: step 'build': params declares 'target' but the command has no {target} placeholder: make build"],
+    'python_tag.yaml': [
+        "python_tag.yaml:5:11: commands[0].args: tag '!!python/object/apply:os.system' is refused: a config holds plain data only (strings, numbers, booleans, lists, mappings), and nothing in it is executed",
+    ],
+    'ref_import_raises.yaml': [
+        "ref_import_raises.yaml:4:5: commands[0].action: ref 'cfg_raises:build': importing 'cfg_raises' ({dir}/cfg_raises.py) raised RuntimeError: cannot connect to the license server",
+    ],
+    'ref_malformed.yaml': [
+        "ref_malformed.yaml:4:5: commands[0].action: 'cfg_tasks:' is not an import ref; write 'pkg.module:function'",
+    ],
+    'ref_missing_attribute.yaml': [
+        "ref_missing_attribute.yaml:4:5: commands[0].action: ref 'cfg_tasks:biuld': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'biuld'; did you mean 'build'?",
+    ],
+    'ref_no_module.yaml': [
+        "ref_no_module.yaml:4:5: commands[0].action: ref 'no_such_tasks:build': no module named 'no_such_tasks' (looked in {dir} and the installed packages)",
+    ],
+    'ref_not_callable.yaml': [
+        "ref_not_callable.yaml:4:5: commands[0].action: ref 'cfg_tasks:NOT_CALLABLE' names int 42, which is not callable",
+    ],
+    'reserved_key.yaml': [
+        "reserved_key.yaml:2:5: commands[0].key: key 'h' is reserved for the menu's Help",
+    ],
+    'reserved_name_history.yaml': [
+        "reserved_name_history.yaml:4:5: commands[0].name: name 'history' is reserved for falyx's own commands (check, help, history, init, preview, run, run-all, schema)",
+    ],
+    'reserved_name_init.yaml': [
+        "reserved_name_init.yaml:4:5: commands[0].name: name 'init' is reserved for falyx's own commands (check, help, history, init, preview, run, run-all, schema)",
+    ],
+    'reserved_name_run.yaml': [
+        "reserved_name_run.yaml:4:5: commands[0].name: name 'run' is reserved for falyx's own commands (check, help, history, init, preview, run, run-all, schema)",
+    ],
+    'retry_on_not_exception.yaml': [
+        "retry_on_not_exception.yaml:5:41: commands[0].retry.retry_on[1]: 'cfg_tasks:build' is not an exception class (use a builtin name such as ConnectionError, or 'pkg.mod:MyError')",
+    ],
+    'retry_unknown_field.yaml': [
+        "retry_unknown_field.yaml:5:29: commands[0].retry.dealy: unknown field 'dealy'; did you mean 'delay'?",
+    ],
+    'shell_placeholder_in_quotes.yaml': ["shell_placeholder_in_quotes.yaml:4:5: commands[0].shell: step 'deploy': placeholder {tag} is inside double quotes; write it as a bare word (falyx quotes every value for the shell)"],
+    'step_key_unknown.yaml': [
+        "step_key_unknown.yaml:7:13: commands[1].chain[0]: step 'BUILDD' is neither a command key of this file nor an import ref; did you mean 'BUILD'?",
+    ],
+    'submenu_cycle.yaml': [
+        'submenu_cycle_ops.yaml:6:33: submenus[0].config: include cycle: submenu_cycle.yaml -> submenu_cycle_ops.yaml -> submenu_cycle.yaml',
+    ],
+    'submenu_missing.yaml': [
+        "submenu_missing.yaml:6:32: submenus[0].config: no such config file: 'ops/missing.yaml' (looked for {dir}/ops/missing.yaml)",
+    ],
+    'tab_indent.yaml': [
+        'tab_indent.yaml:4:1: YAML syntax error: a tab character; YAML is indented with spaces only',
+    ],
+    'top_level_list.yaml': ['top_level_list.yaml:1:1: top level: expected a mapping, got a list'],
+    'two_bodies.yaml': [
+        'two_bodies.yaml:2:5: commands[0]: has 2 bodies (action, run); keep exactly one',
+    ],
+    'unknown_field.yaml': [
+        "unknown_field.yaml:5:5: commands[0].retires: unknown field 'retires'; did you mean 'retry'?",
+    ],
+    'unknown_hook_type.yaml': [
+        "unknown_hook_type.yaml:5:13: commands[0].hooks.befor: unknown key 'befor'; did you mean 'before'?",
+    ],
+    'unknown_top_level_field.yaml': [
+        "unknown_top_level_field.yaml:1:1: titel: unknown field 'titel'; did you mean 'title'?",
+    ],
+    'wrong_type_bool.yaml': [
+        'wrong_type_bool.yaml:5:5: commands[0].confirm: expected true or false, got a string',
+    ],
+    'wrong_type_env.yaml': [
+        'wrong_type_env.yaml:3:3: env.ZONES: expected an integer, a number or a string, got a list',
+    ],
+    'wrong_type_integer.yaml': [
+        'wrong_type_integer.yaml:5:13: commands[0].retry.max_retries: expected an integer, got a number',
+    ],
+    'wrong_type_list.yaml': [
+        'wrong_type_list.yaml:5:5: commands[0].tags: expected a list, got a string',
+    ],
+    'wrong_type_mapping.yaml': [
+        'wrong_type_mapping.yaml:5:5: commands[0].kwargs: expected a mapping, got a list',
+    ],
+    'wrong_type_number.yaml': [
+        'wrong_type_number.yaml:5:5: commands[0].timeout: expected a number, got a string',
+    ],
+    'wrong_type_retry.yaml': [
+        'wrong_type_retry.yaml:5:5: commands[0].retry: expected true or false, an integer or a mapping, got a string',
+    ],
+    'wrong_type_step.yaml': [
+        'wrong_type_step.yaml:6:9: commands[0].chain[1]: expected a string or a mapping, got an integer',
+    ],
+    'wrong_type_string.yaml': [
+        'wrong_type_string.yaml:1:1: title: expected a string, got a list',
+        'wrong_type_string.yaml:4:5: commands[0].description: expected a string, got an integer',
+    ],
+    'yaml_syntax.yaml': [
+        'yaml_syntax.yaml:4:23: YAML syntax error: mapping values are not allowed in this context',
+    ],
+    'zero_timeout.yaml': ['zero_timeout.yaml:5:5: commands[0].timeout: must be > 0'],
+    'toml_syntax.toml': ["toml_syntax.toml:5:21: TOML syntax error: Illegal character '\\n'"],
+    'wrong_type.toml': ['wrong_type.toml:12:28: commands[1].retry.delay: must be >= 0'],
+    'pyproject_bad/pyproject.toml': [
+        'pyproject_bad/pyproject.toml:11:1: tool.falyx.commands[0].confirm: expected true or false, got a string',
+    ],
+}
+
+
+@pytest.fixture
+def in_bad_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run from the bad-config folder (short file names) with sys.path restored afterwards."""
+    monkeypatch.chdir(BAD)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+
+
+def test_there_are_at_least_thirty_bad_files_and_each_has_a_case() -> None:
+    on_disk = {str(p.relative_to(BAD)) for p in BAD.rglob("*") if p.suffix in (".yaml", ".toml")}
+    included_only = {"submenu_cycle_ops.yaml"}
+    assert on_disk - included_only == set(CASES)
+    assert len(CASES) >= 30
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.usefixtures("in_bad_folder")
+def test_bad_config_reports_exactly_its_problems(name: str) -> None:
+    with pytest.raises(ConfigFileError) as caught:
+        load(name)
+    expected = [line.replace("{dir}", str(BAD)) for line in CASES[name]]
+    assert str(caught.value).splitlines() == expected
+    assert caught.value.exit_code == 2
+    assert [str(p) for p in caught.value.problems] == expected
+
+
+@pytest.mark.usefixtures("in_bad_folder")
+def test_a_python_tag_is_never_executed() -> None:
+    with pytest.raises(ConfigFileError):
+        load("python_tag.yaml")
+    assert not (BAD / "pwned-by-yaml").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["many_problems.yaml", "not_utf8.yaml", "toml_syntax.toml",
+                                  "ref_import_raises.yaml", "submenu_cycle.yaml"])
+def test_falyx_check_prints_the_problems_and_exits_2_without_a_traceback(name: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "falyx", "check", name], cwd=BAD,
+                          capture_output=True, text=True, env=subprocess_env(), timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    expected = [line.replace("{dir}", str(BAD)) for line in CASES[name]]
+    assert done.stderr.splitlines() == expected
+
+
+@pytest.mark.slow
+def test_running_a_command_of_a_bad_config_prints_the_problems_and_exits_2() -> None:
+    done = subprocess.run([sys.executable, "-m", "falyx", "-c", "negative_retry_delay.yaml",
+                           "run", "B", "-y"], cwd=BAD, capture_output=True, text=True,
+                          env=subprocess_env(), timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == CASES["negative_retry_delay.yaml"]
