@@ -22,14 +22,13 @@ from falyx.cli.lazy import LazyCommand, build_single, lazy_group_class
 from falyx.cli.options import (
     RETRY_OVERRIDES,
     RUN_KEYS,
-    compile_app,
     context_parameter,
     literal,
     make_callback,
     option_parameter,
     run_parameters,
 )
-from falyx.errors import FalyxError, RegistrationError, UsageError
+from falyx.errors import FalyxError, UsageError
 from falyx.submenu import find_command
 
 if TYPE_CHECKING:  # the runner (asyncio, signals, prompts) loads when something runs
@@ -38,10 +37,7 @@ if TYPE_CHECKING:  # the runner (asyncio, signals, prompts) loads when something
     from falyx.runner import RunRequest, Session
     from falyx.submenu import Submenu
 
-__all__ = [
-    "build_typer", "complete_keys", "line_parser", "parse_argv", "parse_command", "run_argv",
-    "run_job",
-]
+__all__ = ["build_typer", "complete_keys", "line_parser", "parse_command", "run_job"]
 
 # Keys in the context tree's shared `meta`. _OUTER: run options given outside the command's
 # subcommand (`run -y KEY`, `run-all --json`). _PARSE_ONLY: set while `parse_command` runs a
@@ -296,46 +292,3 @@ def _lazy_submenu(submenu: Submenu) -> LazyCommand:
                            name=submenu.cli_name, cls=lazy_group_class(_entries(submenu.app)),
                            help=doc, short_help=short, rich_help_panel=SUBMENU_PANEL,
                            context_settings=_CONTEXT))
-
-
-def parse_argv(app: Falyx, argv: list[str]) -> tuple[int, jobs.Job | None]:
-    """Parse `argv` with the Typer app, synchronously: no event loop is needed to parse.
-
-    Returns the exit code so far and the job to run (None when parsing did everything:
-    `--help`, `--version`, a usage error, ...). `--help` thus never loads asyncio.
-    """
-    try:
-        command = compile_app(app)
-    except RegistrationError as exc:
-        from falyx.render import render_error
-
-        render_error(f"Error: {exc}")
-        return exc.exit_code, None
-    with jobs.collecting() as sink:
-        try:
-            # Not standalone: a usage error is ours to print, as one line (DESIGN §2.6)
-            result = command.main(args=list(argv), prog_name=app.prog_name,
-                                  standalone_mode=False)
-            code: Any = result if isinstance(result, int) and not isinstance(result, bool) else 0
-        except typer.TyperException as exc:  # Click's usage errors, bad parameters, ...
-            jobs.usage_error(exc)
-            code = getattr(exc, "exit_code", 2)
-        except typer.Abort:
-            from falyx.render import render_error
-
-            render_error("Aborted.")
-            code = 1
-        except SystemExit as exc:  # shell completion, and a callback's own sys.exit
-            code = exc.code
-    if sink:
-        return 0, sink[0]
-    return (code if isinstance(code, int) else (0 if code is None else 1)), None
-
-
-async def run_argv(app: Falyx, argv: list[str]) -> int:
-    """Parse `argv` with the Typer app, then run what it asked for in this loop (in a task
-    of its own, so what the job sets for the invocation ends with it)."""
-    import asyncio
-
-    code, job = parse_argv(app, argv)
-    return code if job is None else await asyncio.ensure_future(job())

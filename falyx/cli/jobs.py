@@ -1,8 +1,9 @@
 """How CLI callbacks hand work over: parsing is synchronous, running is async.
 
 A Typer callback builds a job (an async function returning the exit code) and `dispatch`es
-it: while `run_argv` is parsing, the job is collected and awaited in the caller's loop; when
-`app.typer` is mounted in another Typer app, the job runs in a loop of its own.
+it: while `parse_argv` is parsing, the job is collected, then run by `app()` (`asyncio.run`)
+or awaited in the caller's loop (`run_argv`); when `app.typer` is mounted in another Typer
+app, the job runs in a loop of its own.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 Building a subcommand reads its callback's signature and turns every parameter into a Click
 option (falyx's commands each carry the seven run options); one invocation uses one
-subcommand. So the root group knows each subcommand as a `LazyCommand` — its name, help and
-whether it is hidden, and how to build it — and builds it when it is resolved. While the
-group only lists its subcommands (its own `--help`, completion of their names), a stub
-stands in for each one not built yet: a parameterless command with the same name, help and
-short help, all that listing reads, so the help shown is the same.
+subcommand. So a group (the root's, a submenu's) knows each subcommand as a `LazyCommand` —
+its name, help and whether it is hidden, and how to build it — and builds it when it is
+resolved. While the group only lists its subcommands (its own `--help`, completion of their
+names), a stub stands in for each one not built yet: a parameterless command with the same
+name, help and short help, all that listing reads, so the help shown is the same.
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ def build_single(register: Callable[[typer.Typer], None], **settings: Any) -> An
 
 
 def lazy_group_class(commands: Sequence[LazyCommand]) -> type[typer.core.TyperGroup]:
-    """The root group's class (`typer.Typer(cls=...)`): `commands` built on first use, in
-    this order. The group's own options (the callback's) are falyx's own."""
+    """The class of a group of falyx's (`typer.Typer(cls=...)`: the root's, a submenu's):
+    `commands` built on first use, listed in this order. The group's own options (its
+    callback's) are falyx's own."""
 
     class LazyGroup(OwnOptions, typer.core.TyperGroup):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
