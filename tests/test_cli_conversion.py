@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from falyx import Falyx
-from falyx.cli.conversion import OwnConversion
+from falyx.cli.conversion import OwnConversion, convert_own_options
 from falyx.testing import run_cli
 
 
@@ -110,3 +111,22 @@ def test_falyx_own_options_give_the_command_converted_values() -> None:
     assert result.exit_code == 1
     assert len(seen) == 3  # 1 + the two retries --retries asked for
     assert '"status": "ERROR"' in result.stdout
+
+
+def _param(name: str, annotation: Any, **fields: Any) -> SimpleNamespace:
+    descriptor = SimpleNamespace(annotation=annotation, case_sensitive=True)
+    return SimpleNamespace(name=name, type_descriptor=descriptor, multiple=False, nargs=1,
+                           min=None, max=None, **fields)
+
+
+def test_only_the_named_simple_options_of_a_typer_with_the_slot_get_falyx_conversion() -> None:
+    params = [_param("retries", int, _runtime_param=None),
+              _param("target", str, _runtime_param=None),  # a user's: not named
+              _param("paths", list[str], _runtime_param=None),  # not a simple type
+              _param("delay", float)]  # no slot: Typer 0.28, or a later Typer
+
+    convert_own_options(params, names=["retries", "paths", "delay"])
+
+    assert isinstance(params[0]._runtime_param, OwnConversion)
+    assert params[1]._runtime_param is None and params[2]._runtime_param is None
+    assert not hasattr(params[3], "_runtime_param")

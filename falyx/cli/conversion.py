@@ -109,16 +109,18 @@ class OwnConversion:
 def convert_own_options(params: Iterable[Any], names: Iterable[str] | None = None) -> None:
     """Give Typer 0.29 falyx's conversion for these parameters (those in `names`, else all).
 
-    A parameter that is not a single-valued str, int, float or enum option or argument, or a
-    Typer without the slot, is left to Typer.
+    A parameter that is not a single-valued bool, str, int, float or enum option or argument,
+    or one of a Typer without the slot (0.28, or a later change), is left to Typer.
     """
     wanted = None if names is None else set(names)
     for param in params:
         if wanted is not None and param.name not in wanted:
             continue
-        if getattr(param, _SLOT, False) is not None or param.multiple or param.nargs != 1:
+        descriptor = getattr(param, "type_descriptor", None)
+        if (getattr(param, _SLOT, False) is not None or descriptor is None
+                or param.multiple or param.nargs != 1):
             continue
-        conversion = OwnConversion.for_annotation(param.type_descriptor.annotation, param)
+        conversion = OwnConversion.for_annotation(descriptor.annotation, param)
         if conversion is not None:
             setattr(param, _SLOT, conversion)
 
