@@ -29,7 +29,7 @@ test-all:
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
-	@for b in startup history; do \
+	@for b in startup history shell scale_out; do \
 	  if [ -f benchmarks/$$b.py ]; then $(BIN)/python benchmarks/$$b.py; fi; done
 
 clean:

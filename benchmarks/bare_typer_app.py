@@ -1,4 +1,8 @@
-"""The floor for start-up: a bare Typer app with the same commands as examples/decorators.py."""
+"""The floor for start-up: a bare Typer app with the same commands as examples/decorators.py.
+
+`noop` runs a no-op coroutine with `asyncio.run`, as an async command must: the floor for
+`run N -y`. asyncio is imported there, not at the top, so `--help` stays the bare floor.
+"""
 
 import typer
 
@@ -36,6 +40,12 @@ def release(yes: bool = typer.Option(False, "-y")) -> None:
 @app.command()
 def noop(yes: bool = typer.Option(False, "-y")) -> None:
     """Do nothing."""
+    import asyncio
+
+    async def nothing() -> None:
+        return None
+
+    asyncio.run(nothing())
 
 
 if __name__ == "__main__":

@@ -1,15 +1,21 @@
 """Cold start-up of the CLI against floors measured in the same run.
 
 Median wall time and peak RSS over N cold starts of: `python -c pass`, a bare Typer app with
-the same commands as examples/decorators.py, `decorators.py --help`, `decorators.py run N -y`
-(a no-op command) against the bare app's `noop -y`, and the time for the menu of
-examples/simple.py to show its prompt. Also `await app.run_key("N")` in-process.
+the same commands as examples/decorators.py (`benchmarks/bare_typer_app.py`; its `noop -y`
+runs `asyncio.run`), the same CLI surface hand-written in Typer
+(`benchmarks/bare_typer_surface.py`), `decorators.py --help` and `decorators.py run N -y` (a
+no-op command); then the time for the menu of examples/simple.py to show its prompt, and
+`await app.run_key("N")` in-process. The cold starts are interleaved (each round runs every
+row once, in turn), so load drift on a shared machine hits every row alike.
 
 Config cases (DESIGN §2.13): `falyx --help` of a 50-command config against the same 50
 commands written in Python, `falyx check` of a 500-command config, and the import cost of the
 validation libraries (msgspec, pydantic) and PyYAML against `python -c pass`.
 
     python benchmarks/startup.py [--runs 15] [--config-only]
+
+Run it with another venv's interpreter to measure another Typer (falyx is taken from this
+checkout through PYTHONPATH): `.venv-3.11-typer-0.28/bin/python benchmarks/startup.py`.
 """
 
 from __future__ import annotations
@@ -44,10 +50,23 @@ def cold(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
-def measure(argv: list[str], runs: int, env: dict[str, str]) -> tuple[float, float]:
-    cold(argv, env)  # warm the file cache once
-    samples = [cold(argv, env) for _ in range(runs)]
-    return statistics.median(s[0] for s in samples), max(s[1] for s in samples)
+def measure(rows: dict[str, tuple[list[str], dict[str, str]]],
+            runs: int) -> dict[str, tuple[float, float]]:
+    """Median wall seconds and peak RSS of each row, sampled round-robin."""
+    for argv, env in rows.values():
+        cold(argv, env)  # warm the file cache once
+    samples: dict[str, list[tuple[float, float]]] = {label: [] for label in rows}
+    for _ in range(runs):
+        for label, (argv, env) in rows.items():
+            samples[label].append(cold(argv, env))
+    return {label: (statistics.median(s[0] for s in got), max(s[1] for s in got))
+            for label, got in samples.items()}
+
+
+def typer_version() -> str:
+    out = subprocess.run([PY, "-c", "import importlib.metadata as m; print(m.version('typer'))"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
 
 
 def menu_start(runs: int, env: dict[str, str]) -> float | None:
@@ -106,35 +125,39 @@ def main() -> None:
 
 def startup_cases(runs: int, env: dict[str, str], state: str) -> None:
     """The Python-defined app against bare Typer floors."""
-    rows = [
-        ("python -c pass", [PY, "-c", "pass"]),
-        ("bare Typer --help", [PY, BARE, "--help"]),
-        ("Typer, same surface --help", [PY, SURFACE, "--help"]),
-        ("falyx --help", [PY, DECORATORS, "--help"]),
-        ("bare Typer noop -y", [PY, BARE, "noop", "-y"]),
-        ("Typer, same surface run N -y", [PY, SURFACE, "run", "N", "-y"]),
-        ("falyx run N -y", [PY, DECORATORS, "run", "N", "-y"]),
-        ("falyx run N -y (history on)", [PY, DECORATORS, "run", "N", "-y"]),
-    ]
-    results = {}
-    for label, argv in rows:
-        run_env = env if "history on" not in label else {
-            **env, "FALYX_HISTORY": str(Path(state) / "bench.db")}
-        results[label] = measure(argv, runs, run_env)
+    history_env = {**env, "FALYX_HISTORY": str(Path(state) / "bench.db")}
+    rows = {
+        "python -c pass": ([PY, "-c", "pass"], env),
+        "bare Typer --help": ([PY, BARE, "--help"], env),
+        "Typer, same surface --help": ([PY, SURFACE, "--help"], env),
+        "falyx --help": ([PY, DECORATORS, "--help"], env),
+        "bare Typer noop -y (asyncio.run)": ([PY, BARE, "noop", "-y"], env),
+        "Typer, same surface run N -y": ([PY, SURFACE, "run", "N", "-y"], env),
+        "falyx run N -y": ([PY, DECORATORS, "run", "N", "-y"], env),
+        "falyx run N -y (history on)": ([PY, DECORATORS, "run", "N", "-y"], history_env),
+    }
+    results = measure(rows, runs)
     print(f"Python {platform.python_version()} on {platform.machine()}, "
-          f"{os.cpu_count()} cores; median of {runs} cold starts")
+          f"{os.cpu_count()} cores, Typer {typer_version()}; median of {runs} interleaved "
+          "cold starts")
     print(f"{'command':34} {'median ms':>10} {'peak RSS MB':>12}")
     for label, (wall, rss) in results.items():
         print(f"{label:34} {wall * 1e3:10.1f} {rss:12.1f}")
-    help_ratio = results["falyx --help"][0] / results["bare Typer --help"][0]
-    run_ratio = results["falyx run N -y"][0] / results["bare Typer noop -y"][0]
-    print(f"\nfalyx --help / bare Typer --help: {help_ratio:.2f}x  (target <= 1.15x)")
-    print(f"falyx --help peak RSS: {results['falyx --help'][1]:.1f} MB  (target <= 35 MB)")
-    print(f"falyx run N -y / bare Typer noop -y: {run_ratio:.2f}x  (target <= 1.3x)")
-    surface_help = results["falyx --help"][0] / results["Typer, same surface --help"][0]
-    surface_run = results["falyx run N -y"][0] / results["Typer, same surface run N -y"][0]
-    print(f"against Typer with the same surface (asyncio.run, same options): --help "
-          f"{surface_help:.2f}x, run N -y {surface_run:.2f}x")
+
+    def ratio(row: str, floor: str) -> float:
+        return results[row][0] / results[floor][0]
+
+    print()
+    print(f"falyx --help / bare Typer --help: "
+          f"{ratio('falyx --help', 'bare Typer --help'):.2f}x  (target <= 1.15x)")
+    print(f"falyx --help peak RSS: {results['falyx --help'][1]:.1f} MB  (target <= 28 MB)")
+    print(f"falyx run N -y / same-surface Typer run N -y: "
+          f"{ratio('falyx run N -y', 'Typer, same surface run N -y'):.2f}x  (target <= 1.2x)")
+    print(f"falyx run N -y / bare Typer noop -y (asyncio.run): "
+          f"{ratio('falyx run N -y', 'bare Typer noop -y (asyncio.run)'):.2f}x  "
+          "(target <= 1.3x)")
+    print(f"falyx --help / same-surface Typer --help: "
+          f"{ratio('falyx --help', 'Typer, same surface --help'):.2f}x")
     menu = menu_start(max(5, runs // 2), env)
     if menu is not None:
         print(f"menu prompt shown after {menu * 1e3:.1f} ms: "
@@ -206,14 +229,7 @@ def config_cases(runs: int, env: dict[str, str], state: Path) -> None:
     }
     if subprocess.run([PY, "-c", "import pydantic"], env=env, capture_output=True).returncode:
         rows = {k: v for k, v in rows.items() if "pydantic" not in k}  # not installed
-    samples: dict[str, list[tuple[float, float]]] = {label: [] for label in rows}
-    for argv, run_env in rows.values():
-        cold(argv, run_env)  # warm the file cache once
-    for _ in range(runs):  # interleaved rounds: load on a shared machine hits every row alike
-        for label, (argv, run_env) in rows.items():
-            samples[label].append(cold(argv, run_env))
-    results = {label: (statistics.median(s[0] for s in got), max(s[1] for s in got))
-               for label, got in samples.items()}
+    results = measure(rows, runs)
     print(f"\nConfig files: median of {runs} interleaved cold starts")
     print(f"{'command':40} {'median ms':>10} {'peak RSS MB':>12}")
     for label, (wall, rss) in results.items():

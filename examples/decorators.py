@@ -13,7 +13,6 @@ Environment switches make failures deterministic (the tests use them):
     SLOW_DEPLOY=1  deploy prints "deploying..." and waits until interrupted (try Ctrl-C)
 """
 
-import asyncio
 import os
 
 from falyx import Falyx, RetryPolicy, chain, group
@@ -57,6 +56,8 @@ async def test() -> str:
 async def deploy(env: str = "staging") -> str:
     """Deploy the artefact to an environment."""
     if os.environ.get("SLOW_DEPLOY") == "1":
+        import asyncio  # here, not at the top: `--help` never needs it
+
         print("deploying...", flush=True)
         await asyncio.Event().wait()  # until Ctrl-C or SIGTERM cancels the run
     if os.environ.get("FAIL_DEPLOY") == "1":

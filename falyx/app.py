@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import inspect
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from falyx.action.action import Action
 from falyx.action.base import BaseAction
 from falyx.action.options import RunOptions, using_options
-from falyx.bottom_bar import BottomBar
 from falyx.command import Command
 from falyx.context import ExecutionContext
 from falyx.errors import CommandNotFound, RegistrationError
@@ -37,6 +35,9 @@ from falyx.submenu import (
     resolve_path,
     subtree,
 )
+
+if TYPE_CHECKING:
+    from falyx.bottom_bar import BottomBar
 
 __all__ = ["BUILTIN_KEYS", "RESERVED_NAMES", "Falyx"]
 
@@ -74,7 +75,7 @@ class Falyx:
         self.key_index: dict[str, Command | Submenu] = {}
         self.hooks = HookManager.coerce(hooks)
         self._registry = ExecutionRegistry(limit=history_limit)
-        self.bottom_bar = BottomBar()
+        self._bottom_bar: BottomBar | None = None
         self._started = False
         self._typer: Any = None
         self._options: dict[str, RunOptions] = {}
@@ -305,12 +306,33 @@ class Falyx:
         raise SystemExit(await run_argv(self, sys.argv[1:] if argv is None else argv))
 
     def __call__(self, argv: list[str] | None = None) -> None:
-        """The sync entry point: `app()` in `if __name__ == "__main__":`."""
+        """The sync entry point: `app()` in `if __name__ == "__main__":`.
+
+        Parses without an event loop (`--help` never starts one), then runs the job, if any,
+        with `asyncio.run`; ends with `SystemExit(code)` like `run()`.
+        """
+        from falyx.cli import parse_argv
+
+        self._started = True
         try:
-            asyncio.run(self.run(argv))
+            code, job = parse_argv(self, sys.argv[1:] if argv is None else argv)
+            if job is not None:
+                import asyncio
+
+                code = asyncio.run(job())
         except KeyboardInterrupt:  # Ctrl-C outside a command (parsing, between menu prompts)
             sys.stderr.write("Interrupted.\n")
             raise SystemExit(130) from None
+        raise SystemExit(code)
+
+    @property
+    def bottom_bar(self) -> BottomBar:
+        """The menu's bottom bar (DESIGN §2.7), made on first use: only the menu shows it."""
+        if self._bottom_bar is None:
+            from falyx.bottom_bar import BottomBar
+
+            self._bottom_bar = BottomBar()
+        return self._bottom_bar
 
     @property
     def typer(self) -> Any:

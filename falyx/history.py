@@ -8,7 +8,6 @@ per process writes runs in the order they finished. The step that ends a run awa
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import logging
 import os
@@ -17,11 +16,14 @@ import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from contextlib import suppress
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from falyx.context import ExecutionContext
+
+if TYPE_CHECKING:  # asyncio and concurrent.futures load when a run is written
+    import asyncio
+    from concurrent.futures import Future
 
 __all__ = ["ExecutionRegistry", "HistoryStore", "default_registry"]
 
@@ -162,6 +164,8 @@ class _Writer:
         self._lock = threading.Lock()
 
     def submit(self, job: Callable[[], None]) -> Future[None]:
+        from concurrent.futures import Future
+
         done: Future[None] = Future()
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -206,6 +210,8 @@ def _awaitable(done: Future[None]) -> asyncio.Future[None]:
 
     (`asyncio.wrap_future` would cancel the write, and fail if the loop closed before it ends.)
     """
+    import asyncio
+
     loop = asyncio.get_running_loop()
     waiter = loop.create_future()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import random
@@ -104,6 +103,8 @@ class RetryPolicy:
 
     def retrying(self, name: str, sleep: Sleep | None = None) -> AsyncRetrying:
         """A fresh tenacity `AsyncRetrying` for one call of the step called `name`."""
+        import asyncio
+
         from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt
 
         def wait(state: RetryCallState) -> float:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from falyx.context import CANCELLED, OK, ExecutionContext
 from falyx.errors import FalyxError, RollbackError
 from falyx.interrupts import SIGNAL_EXIT, SignalScope, current_scope, signal_scope
-from falyx.prompts import confirm
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
@@ -116,6 +115,7 @@ async def _run(app: Falyx, request: RunRequest, session: Session, scope: SignalS
 async def _confirm(command: Command, session: Session, kwargs: Mapping[str, Any]) -> int | None:
     """Preview and ask, showing the arguments; None to go on, else the exit code to stop with."""
     from falyx import render
+    from falyx.prompts import confirm
 
     console = render.make_console()
     try:
@@ -246,13 +246,16 @@ def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
 def attach_history(app: Falyx, override: str | None) -> None:
     """Persist the app's history where `--history`, `FALYX_HISTORY` or the state dir say
     (for a mounted app: its root app's history, which its runs record into)."""
-    from falyx.store import SQLiteHistoryStore, resolve_history_path
+    from falyx.state_paths import resolve_history_path
 
     app = app.root
 
     path = resolve_history_path(app.program, override if override is not None else app.history)
-    current = app.registry.store
-    if path is None:
+    if path is None:  # SQLite is not even loaded
         app.registry.store = None
-    elif not (isinstance(current, SQLiteHistoryStore) and current.path == path):
+        return
+    from falyx.store import SQLiteHistoryStore
+
+    current = app.registry.store
+    if not (isinstance(current, SQLiteHistoryStore) and current.path == path):
         app.registry.store = SQLiteHistoryStore(path, app.program)

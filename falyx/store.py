@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from falyx.history_row import HistoryRow
+from falyx.state_paths import resolve_history_path, state_file
 from falyx.store_schema import immediate, migrate
 
 if TYPE_CHECKING:
@@ -38,27 +39,6 @@ _COLUMNS = ("id, run_id, parent, program, command, name, kind, start, \"end\", d
             "status, attempts, result, result_format, error_type, error, traceback")
 _FILE_KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
                stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket"}
-
-
-def resolve_history_path(program: str, override: str | None = None) -> Path | None:
-    """`--history` (`override`), else `$FALYX_HISTORY`, else the XDG state dir; `off` is None."""
-    choice = override if override else os.environ.get("FALYX_HISTORY", "").strip()
-    if choice:
-        return None if choice.lower() == "off" else Path(choice).expanduser()
-    return state_file(program, ".db")
-
-
-def state_file(program: str, suffix: str, folder: Path | None = None) -> Path:
-    """`<folder>/<program><suffix>`, the program name made safe for a file name.
-
-    `folder` defaults to `$XDG_STATE_HOME/falyx` (state dir default `~/.local/state`).
-    """
-    if folder is None:
-        state = os.environ.get("XDG_STATE_HOME", "")
-        base = Path(state) if os.path.isabs(state) else Path.home() / ".local" / "state"
-        folder = base / "falyx"
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", program).strip("._-")[:100] or "falyx"
-    return folder / f"{name}{suffix}"
 
 
 def path_problem(path: str | os.PathLike[str]) -> str | None:

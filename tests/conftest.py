@@ -8,11 +8,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer
 
 from falyx.action.options import RunOptions, using_options
 from falyx.history import ExecutionRegistry
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Typer 0.29 converts users' values with pydantic, whose messages differ from Click's.
+TYPER_029 = tuple(int(part) for part in typer.__version__.split(".")[:2]) >= (0, 29)
+
+
+def not_an_int(value: str) -> str:
+    """Typer's message for a value of a user's `int` parameter that is not an int."""
+    if TYPER_029:
+        return "Input should be a valid integer, unable to parse string as an integer"
+    return f"{value!r} is not a valid int."
 
 
 @pytest.fixture(autouse=True)

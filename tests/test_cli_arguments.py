@@ -24,6 +24,7 @@ from falyx.cli import line_parser
 from falyx.menu import handle_entry
 from falyx.runner import Session
 from falyx.testing import run_cli
+from tests.conftest import TYPER_029
 
 
 class Mode(str, enum.Enum):
@@ -185,22 +186,32 @@ def test_run_key_passes_python_values_as_given(row: Row) -> None:
 
 
 # -- bad input: one clear message, exit 2, nothing runs ------------------------------------
-BAD = [
-    ("int", ["--v", "many"], "Invalid value for '--v': 'many' is not a valid int."),
-    ("float", ["--v", "x"], "'x' is not a valid float."),
-    ("uuid", ["--v", "nope"], "'nope' is not a valid UUID"),
-    ("datetime", ["--v", "yesterday"], "'yesterday' does not match the formats"),
-    ("str-enum", ["--v", "slow"], "'slow' is not one of 'safe', 'fast'"),
-    ("int-enum", ["--v", "3"], "'3' is not one of '1', '2'"),
-    ("list-of-enum", ["--v", "slow"], "'slow' is not one of 'safe', 'fast'"),
-    ("tuple", ["--v", "x", "y"], "'x' is not a valid int."),
-    ("literal", ["--v", "c"], "'c' is not one of 'a', 'b'"),
-    ("int-range", ["--v", "11"], "11 is not in the range 0<=x<=10"),
-    ("parser", ["--v", "3"], "Invalid value for '--v'"),
-    ("argument", [], "Missing argument 'v'."),
-    ("file", ["/no/such/file"], "'/no/such/file': No such file or directory"),
-    ("str", ["--w", "x"], "No such option: --w"),
+#: Typer 0.29 converts with pydantic, whose messages differ from Click's: (Typer < 0.29, 0.29).
+INVALID_V = "Invalid value for '--v': "
+BAD_BY_VERSION = [
+    ("int", ["--v", "many"], INVALID_V + "'many' is not a valid int.",
+     INVALID_V + "Input should be a valid integer"),
+    ("float", ["--v", "x"], "'x' is not a valid float.",
+     INVALID_V + "Input should be a valid number"),
+    ("uuid", ["--v", "nope"], "'nope' is not a valid UUID",
+     INVALID_V + "Input should be a valid UUID"),
+    ("datetime", ["--v", "yesterday"], "'yesterday' does not match the formats",
+     INVALID_V + "Input should be a valid datetime"),
+    ("str-enum", ["--v", "slow"], "'slow' is not one of 'safe', 'fast'", None),
+    ("int-enum", ["--v", "3"], "'3' is not one of '1', '2'", None),
+    ("list-of-enum", ["--v", "slow"], "'slow' is not one of 'safe', 'fast'", None),
+    ("tuple", ["--v", "x", "y"], "'x' is not a valid int.",
+     INVALID_V + "Input should be a valid integer"),
+    ("literal", ["--v", "c"], "'c' is not one of 'a', 'b'", None),
+    ("int-range", ["--v", "11"], "11 is not in the range 0<=x<=10",
+     INVALID_V + "Input should be less than or equal to 10"),
+    ("parser", ["--v", "3"], "Invalid value for '--v'", None),
+    ("argument", [], "Missing argument 'v'.", None),
+    ("file", ["/no/such/file"], "'/no/such/file': No such file or directory", None),
+    ("str", ["--w", "x"], "No such option: --w", None),
 ]
+BAD = [(row_id, tokens, (new if TYPER_029 and new else old))
+       for row_id, tokens, old, new in BAD_BY_VERSION]
 
 
 @pytest.mark.parametrize(("row_id", "tokens", "message"), BAD, ids=[b[0] for b in BAD])
@@ -241,7 +252,11 @@ def test_an_option_for_a_command_that_takes_none_exits_2() -> None:
         assert "No such option: --env" in result.stderr
 
 
-@pytest.mark.parametrize("annotation", ["dict", "int | str"])
+@pytest.mark.parametrize("annotation", [
+    "int | str",
+    pytest.param("dict", marks=pytest.mark.skipif(
+        TYPER_029, reason="Typer 0.29 converts a dict with pydantic")),
+])
 def test_a_parameter_typer_cannot_convert_is_one_error_line_naming_it(
     annotation: str, capsys
 ) -> None:

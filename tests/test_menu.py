@@ -15,6 +15,7 @@ from falyx import Falyx
 from falyx.menu import handle_entry, run_menu
 from falyx.prompts import menu_prompt
 from falyx.runner import Session
+from tests.conftest import not_an_int
 
 CTRL_C, CTRL_D, CTRL_V = "\x03", "\x04", "\x16"
 
@@ -240,7 +241,7 @@ async def test_bad_words_after_a_key_print_one_error_line_and_run_nothing(
     assert calls == []
     assert err == [
         "Error: T: Missing argument 'name'.",
-        "Error: T: Invalid value for '--count': 'x' is not a valid int.",
+        f"Error: T: Invalid value for '--count': {not_an_int('x')}",
         "Error: T: No such option: --bogus",
         "Error: No closing quotation",
         "Error: H takes only -t TAG, got 'extra'",

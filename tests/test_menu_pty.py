@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.conftest import ROOT, subprocess_env
+from tests.conftest import ROOT, not_an_int, subprocess_env
 
 pytestmark = pytest.mark.slow
 
@@ -200,7 +200,7 @@ def test_bad_options_at_the_menu_prompt_give_typers_message_and_the_prompt_again
     term.expect("Error: B: No such option: --jobz")
     term.prompt()
     term.type("b --jobs many\r")
-    term.expect("Error: B: Invalid value for '--jobs': 'many' is not a valid int.")
+    term.expect(f"Error: B: Invalid value for '--jobs': {not_an_int('many')}")
     term.prompt()
     term.type("d --env moon\r")
     term.expect("'moon' is not one of 'staging', 'prod'")

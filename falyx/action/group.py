@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from falyx.action.action import chain_item
 from falyx.action.base import UndoEntry, rollback
@@ -13,6 +12,9 @@ from falyx.action.parameters import route_kwargs
 from falyx.action.scopes import start_tasks, wait_tasks
 from falyx.context import ExecutionContext, SharedContext
 from falyx.errors import ActionGroupError, EmptyGroupError, FalyxError
+
+if TYPE_CHECKING:
+    import asyncio
 
 __all__ = ["ActionGroup", "group", "group_error"]
 

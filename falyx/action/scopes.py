@@ -1,13 +1,19 @@
-"""Small async building blocks for the lifecycle: calls, timeouts, shields, task scopes."""
+"""Small async building blocks for the lifecycle: calls, timeouts, shields, task scopes.
+
+asyncio is imported inside the functions that need it: by the time any of them runs, a loop
+is running and asyncio is loaded, while `import falyx` (and `--help`) does not load it.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import inspect
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import asyncio
 
 from falyx.errors import StepTimeoutError
 
@@ -25,6 +31,8 @@ async def call(fn: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str,
     """Await an async callable; run a sync one in a worker thread so the loop stays live."""
     if is_async_callable(fn):
         return await fn(*args, **kwargs)
+    import asyncio
+
     result = await asyncio.to_thread(fn, *args, **kwargs)
     if inspect.isawaitable(result):
         result = await result
@@ -35,6 +43,8 @@ if sys.version_info >= (3, 11):
 
     async def run_with_timeout(coro: Coroutine[Any, Any, T], seconds: float, name: str) -> T:
         """Run `coro` for at most `seconds`, raising `StepTimeoutError` naming the step."""
+        import asyncio
+
         scope = asyncio.timeout(seconds)
         try:
             async with scope:
@@ -48,6 +58,8 @@ else:  # pragma: no cover - exercised by the 3.10 run of `make test-all`
 
     async def run_with_timeout(coro: Coroutine[Any, Any, T], seconds: float, name: str) -> T:
         """Run `coro` for at most `seconds`, raising `StepTimeoutError` naming the step."""
+        import asyncio
+
         try:
             return await asyncio.wait_for(coro, seconds)
         except asyncio.TimeoutError as exc:
@@ -59,6 +71,8 @@ async def shielded(awaitable: Awaitable[T]) -> T:
 
     A cancellation that arrives while it runs is re-raised once it has finished.
     """
+    import asyncio
+
     task = asyncio.ensure_future(awaitable)
     cancelled = False
     while True:
@@ -98,6 +112,8 @@ ROLLBACK_CONTROL: contextvars.ContextVar[RollbackControl | None] = contextvars.C
 
 def start_tasks(coros: Iterable[Awaitable[T]]) -> list[asyncio.Future[T]]:
     """Schedule awaitables as tasks (to be awaited with `wait_tasks`)."""
+    import asyncio
+
     return [asyncio.ensure_future(c) for c in coros]
 
 
@@ -107,6 +123,8 @@ async def wait_tasks(tasks: list[asyncio.Future[Any]], fail_fast: bool) -> None:
     With `fail_fast`, the first failure cancels the rest. If the caller is cancelled, every
     task is cancelled and awaited before the cancellation propagates: nothing is left behind.
     """
+    import asyncio
+
     when = asyncio.FIRST_EXCEPTION if fail_fast else asyncio.ALL_COMPLETED
     try:
         _, pending = await asyncio.wait(tasks, return_when=when)
@@ -118,6 +136,8 @@ async def wait_tasks(tasks: list[asyncio.Future[Any]], fail_fast: bool) -> None:
 
 
 async def _cancel_all(tasks: Iterable[asyncio.Future[Any]]) -> None:
+    import asyncio
+
     tasks = list(tasks)
     for task in tasks:
         task.cancel()

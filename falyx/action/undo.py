@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -27,6 +26,8 @@ def _reason(cause: BaseException, after: str | None) -> str:
 
 async def rollback_walk(undo: list[UndoEntry], cause: BaseException, after: str | None) -> None:
     """Undo `undo` in reverse order (see `falyx.action.base.rollback`, which shields it)."""
+    import asyncio
+
     reason = _reason(cause, after)
     errors: list[BaseException] = []
     options = current_options()
@@ -86,6 +87,8 @@ def _finish(ctx: ExecutionContext, started: float, options: RunOptions,
 def _abandon(steps: list[UndoEntry], parent: ExecutionContext | None,
              options: RunOptions) -> None:
     """Record the rollbacks an abort left undone, CANCELLED."""
+    import asyncio
+
     for step, args, kwargs in steps:
         ctx = ExecutionContext(
             step.name, step, args, kwargs, kind="Rollback", id=_next_id(), parent=parent,

@@ -3,17 +3,19 @@
 
 
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from falyx.cli import jobs
 from falyx.cli.core import complete_keys, line_parser, parse_command
+from falyx.cli.lazy import BuiltinCommand, LazyCommand, build_single
 from falyx.cli.options import literal
-from falyx.runner import Session
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
+    from falyx.runner import Session
 
 
 class LogFormat(str, Enum):
@@ -58,6 +60,8 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
         version: Annotated[bool, typer.Option("--version", is_eager=True, callback=show_version,
                                               help="Show the version and exit.")] = False,
     ) -> None:
+        from falyx.runner import Session
+
         ctx.obj = Session(never_prompt=never_prompt, verbose=verbose,
                           log_format=log_format.value, history=history,
                           executor=jobs.check_executor_option(executor))
@@ -89,7 +93,7 @@ def add_group_callback(t: typer.Typer, app: "Falyx") -> None:
         raise typer.Exit(2)
 
 
-def _menu(app: "Falyx", session: Session, ctx: typer.Context) -> None:
+def _menu(app: "Falyx", session: "Session", ctx: typer.Context) -> None:
     """The menu, opened at `app` (a mounted app's menu has B to go back up)."""
     parse = line_parser(ctx.find_root(), app.root)
 
@@ -109,22 +113,34 @@ def _menu(app: "Falyx", session: Session, ctx: typer.Context) -> None:
     jobs.dispatch(job)
 
 
-def add_builtins(t: typer.Typer, app: "Falyx") -> None:
-    """`preview`, `help`, `run-all` and `history`."""
+_HELP = {
+    "preview": "Show the tree of what a command would run (a submenu: its commands); run "
+               "nothing.",
+    "help": "List the commands and submenus, grouped by tag.",
+    "run-all": "Run every command with a tag, concurrently.",
+    "history": "Show the execution history (persists across runs; in a submenu, its runs).",
+}
 
-    def complete_tags(incomplete: str) -> list[str]:
-        tags = dict.fromkeys(tag for c in app.visible_commands() for tag in c.tags)
-        return [tag for tag in tags if tag.startswith(incomplete)]
 
-    @t.command("preview", help="Show the tree of what a command would run (a submenu: its "
-               "commands); run nothing.")
+def lazy_builtins(app: "Falyx") -> list[LazyCommand]:
+    """`preview`, `help`, `run-all` and `history`, each built on first use."""
+    adders = {"preview": _add_preview, "help": _add_help, "run-all": _add_run_all,
+              "history": _add_history}
+    return [LazyCommand(name, doc, build=partial(build_single, partial(adders[name], app=app)))
+            for name, doc in _HELP.items()]
+
+
+def _add_preview(t: typer.Typer, app: "Falyx") -> None:
+    @t.command("preview", help=_HELP["preview"], cls=BuiltinCommand)
     def preview(key: Annotated[str, typer.Argument(
             metavar="KEY", autocompletion=complete_keys(app, menus=True))]) -> None:
         from falyx.render import render_preview
 
         render_preview(jobs.lookup(app, key, menus=True).preview())
 
-    @t.command("help", help="List the commands and submenus, grouped by tag.")
+
+def _add_help(t: typer.Typer, app: "Falyx") -> None:
+    @t.command("help", help=_HELP["help"], cls=BuiltinCommand)
     def help_(
         tag: Annotated[Optional[str], typer.Option(
             "-t", "--tag", help="Only the commands with this tag.")] = None,
@@ -137,7 +153,13 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
         except UsageError as exc:
             jobs.fail(str(exc), exc.exit_code)
 
-    @t.command("run-all", help="Run every command with a tag, concurrently.")
+
+def _add_run_all(t: typer.Typer, app: "Falyx") -> None:
+    def complete_tags(incomplete: str) -> list[str]:
+        tags = dict.fromkeys(tag for c in app.visible_commands() for tag in c.tags)
+        return [tag for tag in tags if tag.startswith(incomplete)]
+
+    @t.command("run-all", help=_HELP["run-all"], cls=BuiltinCommand)
     def run_all(
         ctx: typer.Context,
         tag: Annotated[str, typer.Option("-t", "--tag", help="Tag to run.",
@@ -168,8 +190,9 @@ def add_builtins(t: typer.Typer, app: "Falyx") -> None:
 
         jobs.dispatch(job)
 
-    @t.command("history", help="Show the execution history (persists across runs; in a "
-               "submenu, its runs).")
+
+def _add_history(t: typer.Typer, app: "Falyx") -> None:
+    @t.command("history", help=_HELP["history"], cls=BuiltinCommand)
     def history(
         ctx: typer.Context,
         status: Annotated[Optional[Status], typer.Option("--status", case_sensitive=False)] = None,

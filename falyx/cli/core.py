@@ -17,26 +17,27 @@ import typer
 import typer.core
 
 from falyx.cli import jobs
+from falyx.cli.conversion import OwnOptions
+from falyx.cli.lazy import LazyCommand, build_single, lazy_group_class
 from falyx.cli.options import (
     RETRY_OVERRIDES,
     RUN_KEYS,
-    compile_app,
     context_parameter,
     literal,
     make_callback,
     option_parameter,
     run_parameters,
 )
-from falyx.errors import FalyxError, RegistrationError, UsageError
-from falyx.runner import RunRequest, Session, execute
+from falyx.errors import FalyxError, UsageError
 from falyx.submenu import find_command
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the runner (asyncio, signals, prompts) loads when something runs
     from falyx.app import Falyx
     from falyx.command import Command
+    from falyx.runner import RunRequest, Session
     from falyx.submenu import Submenu
 
-__all__ = ["build_typer", "complete_keys", "line_parser", "parse_command", "run_argv", "run_job"]
+__all__ = ["build_typer", "complete_keys", "line_parser", "parse_command", "run_job"]
 
 # Keys in the context tree's shared `meta`. _OUTER: run options given outside the command's
 # subcommand (`run -y KEY`, `run-all --json`). _PARSE_ONLY: set while `parse_command` runs a
@@ -48,6 +49,8 @@ def _request(command: Command, values: dict[str, Any], outer: Mapping[str, Any])
 
     A run option not given to the subcommand is taken from `outer` (given before KEY).
     """
+    from falyx.runner import RunRequest
+
     run = {}
     for key in RUN_KEYS:
         value = values.pop(key, None)
@@ -77,6 +80,8 @@ def run_job(
     """The job that runs one request, then closes what its parsing opened."""
 
     async def job() -> int:
+        from falyx.runner import execute
+
         with resources or ExitStack():
             jobs.start(app, session)
             return await execute(app, request, session)
@@ -139,7 +144,26 @@ def line_parser(
     return parse
 
 
-def _add_command(t: typer.Typer, app: Falyx, command: Command) -> None:
+def _lazy_command(app: Falyx, command: Command) -> LazyCommand:
+    """The command's subcommand, built when first resolved."""
+    doc = literal(command.help_text or command.description)
+    short = literal(command.description)
+
+    def register(t: typer.Typer) -> None:
+        _add_command(t, app, command, doc, short)
+
+    return LazyCommand(command.cli_name or command.key, doc, short_help=short,
+                       hidden=command.hidden, build=lambda: build_single(register))
+
+
+class CommandWithRunOptions(OwnOptions, typer.core.TyperCommand):
+    """A command's subcommand: its run options (and `--help`) are falyx's, the rest the
+    user's, converted by Typer."""
+
+    own_options = frozenset({*RUN_KEYS, "help"})
+
+
+def _add_command(t: typer.Typer, app: Falyx, command: Command, doc: str, short: str) -> None:
     params = [context_parameter(), *map(option_parameter, command.parameters()),
               *run_parameters()]
 
@@ -151,9 +175,8 @@ def _add_command(t: typer.Typer, app: Falyx, command: Command) -> None:
         jobs.dispatch(run_job(app, jobs.session_of(ctx), request, _keep_open(ctx)))
         return None
 
-    doc = literal(command.help_text or command.description)
-    t.command(name=command.cli_name, hidden=command.hidden, help=doc,
-              short_help=literal(command.description))(
+    t.command(name=command.cli_name, hidden=command.hidden, help=doc, short_help=short,
+              cls=CommandWithRunOptions)(
         make_callback(invoke, params, command.cli_name or command.key, doc))
 
 
@@ -179,7 +202,7 @@ def _run_group_class(app: Falyx) -> type[typer.core.TyperGroup]:
     So `run KEY ARGS` parses, converts, helps and completes exactly as the named subcommand.
     """
 
-    class RunGroup(typer.core.TyperGroup):
+    class RunGroup(OwnOptions, typer.core.TyperGroup):
         def list_commands(self, ctx: typer.Context) -> list[str]:
             return _keys(app)
 
@@ -205,29 +228,39 @@ def _run_group_class(app: Falyx) -> type[typer.core.TyperGroup]:
     return RunGroup
 
 
-def _add_run(t: typer.Typer, app: Falyx) -> None:
+_RUN_HELP = "Run a command by key or alias (any case): run KEY [ARGS]"
+
+
+def _lazy_run(app: Falyx) -> LazyCommand:
+    """`run`: a group whose subcommands are the keys."""
+    return LazyCommand("run", _RUN_HELP, build=lambda: build_single(
+        lambda t: _add_run(t, app), name="run", cls=_run_group_class(app),
+        invoke_without_command=True, subcommand_metavar="KEY [ARGS]..."))
+
+
+def _add_run(run: typer.Typer, app: Falyx) -> None:
     def invoke(**values: Any) -> None:
         ctx: typer.Context = values.pop("falyx_ctx")
         if ctx.invoked_subcommand is None:
             jobs.fail("missing KEY: run KEY [ARGS] (the 'help' command lists the keys)")
         ctx.meta[_OUTER] = values  # run options given before KEY
 
-    doc = "Run a command by key or alias (any case): run KEY [ARGS]"
-    run = typer.Typer(cls=_run_group_class(app), invoke_without_command=True,
-                      subcommand_metavar="KEY [ARGS]...", rich_markup_mode="rich")
     params = [context_parameter(), *run_parameters()]
-    run.callback(help=doc)(make_callback(invoke, params, "run", doc))
-    t.add_typer(run, name="run")
+    run.callback(help=_RUN_HELP)(make_callback(invoke, params, "run", _RUN_HELP))
 
 
 def build_typer(app: Falyx) -> typer.Typer:
-    """Compile the registry into a `typer.Typer` (a pure function of the registry)."""
+    """Compile the registry into a `typer.Typer` (a pure function of the registry).
+
+    Its subcommands (the commands, the built-ins, the submenus' sub-groups, `run`) are built
+    on first use (`falyx.cli.lazy`); the global options are the callback's.
+    """
     from falyx.cli import builtins as builtins_cli
 
     t = typer.Typer(name=app.program, help=literal(app.title), add_completion=True,
-                    rich_markup_mode="rich", context_settings=_CONTEXT)
+                    rich_markup_mode="rich", cls=lazy_group_class(_entries(app)),
+                    context_settings=_CONTEXT)
     builtins_cli.add_callback(t, app)
-    _add_entries(t, app)
     return t
 
 
@@ -235,57 +268,27 @@ _CONTEXT = {"help_option_names": ["-h", "--help"]}
 SUBMENU_PANEL = "Submenus"
 
 
-def _add_entries(t: typer.Typer, app: Falyx) -> None:
-    """`app`'s commands, its submenus as sub-groups, then `run` and the built-ins."""
+def _entries(app: Falyx) -> list[LazyCommand]:
+    """`app`'s subcommands, in the order Typer lists them: its commands, the built-ins, its
+    submenus as sub-groups, then `run`."""
     from falyx.cli import builtins as builtins_cli
 
-    for command in app.commands.values():
-        _add_command(t, app, command)
-    for submenu in app.submenus.values():
-        _add_submenu(t, submenu)
-    _add_run(t, app)
-    builtins_cli.add_builtins(t, app)
+    return [*(_lazy_command(app, c) for c in app.commands.values()),
+            *builtins_cli.lazy_builtins(app), *map(_lazy_submenu, app.submenus.values()),
+            _lazy_run(app)]
 
 
-def _add_submenu(t: typer.Typer, submenu: Submenu) -> None:
+def _lazy_submenu(submenu: Submenu) -> LazyCommand:
     """A mounted app as the sub-group `submenu.cli_name`, with everything a root app has
     (commands, `run`, `run-all`, `preview`, `history`, `help`, its own submenus) except the
     global options, which stay on the root (DESIGN §2.12)."""
     from falyx.cli import builtins as builtins_cli
 
-    group = typer.Typer(rich_markup_mode="rich", context_settings=_CONTEXT)
-    builtins_cli.add_group_callback(group, submenu.app)
-    _add_entries(group, submenu.app)
-    t.add_typer(group, name=submenu.cli_name, help=literal(submenu.app.title),
-                short_help=literal(f"{submenu.description} (menu {submenu.key})"),
-                rich_help_panel=SUBMENU_PANEL)
-
-
-async def run_argv(app: Falyx, argv: list[str]) -> int:
-    """Parse `argv` with the Typer app, then run what it asked for in this loop."""
-    try:
-        command = compile_app(app)
-    except RegistrationError as exc:
-        from falyx.render import render_error
-
-        render_error(f"Error: {exc}")
-        return exc.exit_code
-    with jobs.collecting() as sink:
-        try:
-            # Not standalone: a usage error is ours to print, as one line (DESIGN §2.6)
-            result = command.main(args=list(argv), prog_name=app.prog_name,
-                                  standalone_mode=False)
-            code: Any = result if isinstance(result, int) and not isinstance(result, bool) else 0
-        except typer.TyperException as exc:  # Click's usage errors, bad parameters, ...
-            jobs.usage_error(exc)
-            code = getattr(exc, "exit_code", 2)
-        except typer.Abort:
-            from falyx.render import render_error
-
-            render_error("Aborted.")
-            code = 1
-        except SystemExit as exc:  # shell completion, and a callback's own sys.exit
-            code = exc.code
-    if sink:
-        return await sink[0]()
-    return code if isinstance(code, int) else (0 if code is None else 1)
+    doc = literal(submenu.app.title)
+    short = literal(f"{submenu.description} (menu {submenu.key})")
+    return LazyCommand(submenu.cli_name, doc, short_help=short, panel=SUBMENU_PANEL,
+                       build=lambda: build_single(
+                           lambda group: builtins_cli.add_group_callback(group, submenu.app),
+                           name=submenu.cli_name, cls=lazy_group_class(_entries(submenu.app)),
+                           help=doc, short_help=short, rich_help_panel=SUBMENU_PANEL,
+                           context_settings=_CONTEXT))

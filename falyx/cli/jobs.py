@@ -1,13 +1,13 @@
 """How CLI callbacks hand work over: parsing is synchronous, running is async.
 
 A Typer callback builds a job (an async function returning the exit code) and `dispatch`es
-it: while `run_argv` is parsing, the job is collected and awaited in the caller's loop; when
-`app.typer` is mounted in another Typer app, the job runs in a loop of its own.
+it: while `parse_argv` is parsing, the job is collected, then run by `app()` (`asyncio.run`)
+or awaited in the caller's loop (`run_argv`); when `app.typer` is mounted in another Typer
+app, the job runs in a loop of its own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import typer
 
 from falyx.errors import FalyxError
-from falyx.runner import Session
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
+    from falyx.runner import Session
 
 __all__ = [
     "Job", "check_executor_option", "collecting", "dispatch", "fail", "lookup", "session_of",
@@ -42,20 +42,24 @@ def collecting() -> Iterator[list[Job]]:
 
 
 def dispatch(job: Job) -> None:
-    """Hand the job to `run_argv` when it is parsing, else run it here in its own loop.
+    """Hand the job to `parse_argv` when it is parsing, else run it here in its own loop.
 
-    Either way the job runs in a task of its own, so what it sets for the invocation (the
-    default executor) ends with it.
+    Either way the job runs in a task of its own (`run_argv` or `asyncio.run` starts it), so
+    what it sets for the invocation (the default executor) ends with it.
     """
     sink = _SINK.get()
     if sink is not None:
-        sink.append(lambda: asyncio.ensure_future(job()))
+        sink.append(job)
         return
+    import asyncio
+
     raise typer.Exit(asyncio.run(job()))
 
 
 def session_of(ctx: typer.Context) -> Session:
     """The global options, from the nearest context that has them (the app may be mounted)."""
+    from falyx.runner import Session
+
     current: Any = ctx
     while current is not None and not isinstance(current.obj, Session):
         current = current.parent
@@ -94,13 +98,14 @@ def lookup(app: Falyx, key: str, menus: bool = False) -> Any:
 
 def start(app: Falyx, session: Session) -> None:
     """What every job does first: console logging, the history store, the default executor."""
-    from falyx.action.executors import set_default_executor
     from falyx.logs import setup_logging
     from falyx.runner import attach_history
 
     setup_logging(session.verbose, session.log_format)
     attach_history(app, session.history)
     if session.executor:
+        from falyx.action.executors import set_default_executor
+
         set_default_executor(session.executor)
 
 

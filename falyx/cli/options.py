@@ -130,11 +130,26 @@ def compile_app(app: Falyx) -> Any:
         RegistrationError: a parameter Typer cannot turn into an option (`dict`, a Union...),
             naming the command and the parameter.
     """
+    from falyx.submenu import subtree
+
     try:
-        return typer.main.get_command(app.typer)
+        group = typer.main.get_command(app.typer)
+        for member in subtree(app):  # subcommands are built on first use: check them now
+            for command in member.commands.values():
+                _compile_parameters(command.parameters())
     except Exception as exc:
         _name_unsupported_parameter(app, exc)
         raise
+    return group
+
+
+def _compile_parameters(params: list[inspect.Parameter]) -> None:
+    """Turn a command's own parameters into Click options, to refuse a bad one at start-up."""
+    if params:
+        probe = typer.Typer(add_completion=False)
+        probe.command()(make_callback(lambda **_: None, list(map(option_parameter, params)),
+                                      "probe", ""))
+        typer.main.get_command(probe)
 
 
 def _name_unsupported_parameter(app: Falyx, error: Exception) -> None:
@@ -144,7 +159,7 @@ def _name_unsupported_parameter(app: Falyx, error: Exception) -> None:
 
     for command in (c for member in subtree(app) for c in member.commands.values()):
         for param in command.parameters():
-            alone = typer.Typer()
+            alone = typer.Typer(add_completion=False)
             alone.command()(make_callback(lambda **_: None, [option_parameter(param)], "p", ""))
             try:
                 typer.main.get_command(alone)

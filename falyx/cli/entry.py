@@ -1,0 +1,63 @@
+"""The CLI's entry points: parse `argv` with the Typer app, then run what it asked for.
+
+Parsing needs no event loop (`app()` starts one only for a job, so `--help` never loads
+asyncio); `run_argv` is the same for a caller already in a loop (`await app.run()`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from falyx.cli import jobs
+from falyx.cli.options import compile_app
+from falyx.errors import RegistrationError
+
+if TYPE_CHECKING:
+    from falyx.app import Falyx
+
+__all__ = ["parse_argv", "run_argv"]
+
+
+def parse_argv(app: Falyx, argv: list[str]) -> tuple[int, jobs.Job | None]:
+    """Parse `argv` with the Typer app, synchronously: no event loop is needed to parse.
+
+    Returns the exit code so far and the job to run (None when parsing did everything:
+    `--help`, `--version`, a usage error, ...). `--help` thus never loads asyncio.
+    """
+    try:
+        command = compile_app(app)
+    except RegistrationError as exc:
+        from falyx.render import render_error
+
+        render_error(f"Error: {exc}")
+        return exc.exit_code, None
+    with jobs.collecting() as sink:
+        try:
+            # Not standalone: a usage error is ours to print, as one line (DESIGN §2.6)
+            result = command.main(args=list(argv), prog_name=app.prog_name,
+                                  standalone_mode=False)
+            code: Any = result if isinstance(result, int) and not isinstance(result, bool) else 0
+        except typer.TyperException as exc:  # Click's usage errors, bad parameters, ...
+            jobs.usage_error(exc)
+            code = getattr(exc, "exit_code", 2)
+        except typer.Abort:
+            from falyx.render import render_error
+
+            render_error("Aborted.")
+            code = 1
+        except SystemExit as exc:  # shell completion, and a callback's own sys.exit
+            code = exc.code
+    if sink:
+        return 0, sink[0]
+    return (code if isinstance(code, int) else (0 if code is None else 1)), None
+
+
+async def run_argv(app: Falyx, argv: list[str]) -> int:
+    """Parse `argv` with the Typer app, then run what it asked for in this loop (in a task
+    of its own, so what the job sets for the invocation ends with it)."""
+    import asyncio
+
+    code, job = parse_argv(app, argv)
+    return code if job is None else await asyncio.ensure_future(job())
