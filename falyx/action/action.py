@@ -8,7 +8,7 @@ from typing import Any, TypeVar, overload
 
 from falyx.action.base import BaseAction
 from falyx.action.parameters import function_parameters
-from falyx.action.scopes import call, is_async_callable
+from falyx.action.scopes import call_in_thread, is_async_callable
 from falyx.context import ExecutionContext
 from falyx.errors import InvalidActionError
 
@@ -58,7 +58,7 @@ class Action(BaseAction):
         # An async function's own coroutine is awaited directly: no extra frame per step.
         if self._is_async:
             return self.fn(*ctx.args, **ctx.kwargs)
-        return call(self.fn, ctx.args, ctx.kwargs)
+        return call_in_thread(self.fn, ctx.args, ctx.kwargs, self.name)
 
     def accepts_keyword(self, keyword: str) -> bool:
         return accepts_keyword(self.fn, keyword)
