@@ -8,6 +8,11 @@ by the number of steps. Each falyx case runs with its own fresh `ExecutionRegist
 (limit 10,000) installed through `using_options(RunOptions(registry=...))`, so recording is
 on and the ring is full (evicting) in the timed rounds, as in a long-lived app.
 
+Sync steps: a sync function runs in one of falyx's step threads (`falyx.action.scopes.call`,
+`falyx.action.threads`); `--sync-steps` calls of a sync no-op per round through `call`, and a
+chain of that many sync `Action`s, against the floor of as many `asyncio.to_thread` calls in
+the same round (what `call` used before it waited for cancelled threads).
+
 Memory: `tracemalloc` bytes still allocated after N recorded steps into a fresh registry
 (limit 10,000), per record held in the ring, and the same figure at 10k / 20k / 40k
 recorded steps to show the ring keeps memory flat past its limit.
@@ -34,9 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout
 import falyx
 from falyx import Action, ActionGroup, ChainedAction, ExecutionRegistry
 from falyx.action.options import RunOptions, using_options
+from falyx.action.scopes import call
 
 LIMIT = 10_000  # ring size used throughout (the default)
 TARGET_CHAIN_US = 2.5  # µs per chained step
+TARGET_CALL_RATIO = 1.05  # a sync call through falyx vs asyncio.to_thread
 TARGET_GROUP_RATIO = 2.0  # group per-member time vs the gather floor
 TARGET_BYTES = 600  # bytes per in-memory history record
 FLAT_TOLERANCE = 0.02  # memory at 40k vs 10k recorded steps (limit 10k): at most +2 %
@@ -47,6 +54,10 @@ async def noop() -> None:
 
 
 async def take(last_result: object = None) -> None:
+    return None
+
+
+def sync_noop() -> None:
     return None
 
 
@@ -112,7 +123,36 @@ def build_cases(steps: int) -> dict[str, Case]:
     }
 
 
-async def time_cases(steps: int, rounds: int, warmup: int) -> dict[str, Case]:
+def build_sync_cases(steps: int) -> dict[str, Case]:
+    chain = ChainedAction("bench-sync", [Action(f"sync-{i}", sync_noop) for i in range(steps)])
+
+    async def calls() -> None:
+        for _ in range(steps):
+            await call(sync_noop, (), {})
+
+    async def to_thread() -> None:
+        for _ in range(steps):
+            await asyncio.to_thread(sync_noop)
+
+    return {
+        "call": Case(f"{steps:,} `call(sync_noop)`", calls, None),
+        "sync-chain": Case(f"ChainedAction of {steps:,} sync Actions", chain,
+                           ExecutionRegistry(LIMIT)),
+        "to_thread": Case(f"floor: {steps:,} `asyncio.to_thread(sync_noop)`", to_thread, None),
+    }
+
+
+async def time_cases(steps: int, rounds: int, warmup: int,
+                     build: Callable[[int], dict[str, Case]] | None = None) -> dict[str, Case]:
+    if build is not None:  # the sync cases: timed the same way, nothing to check
+        cases = build(steps)
+        for _ in range(warmup):
+            for case in cases.values():
+                await case.once()
+        for _ in range(rounds):
+            for case in cases.values():
+                case.samples.append(await case.once())
+        return cases
     cases = build_cases(steps)
     for _ in range(warmup):
         for case in cases.values():
@@ -218,7 +258,8 @@ def table(rows: list[list[str]], header: list[str], markdown: bool) -> str:
 
 
 def timing_rows(cases: dict[str, Case], n: int) -> list[list[str]]:
-    floor_of = {"chain": "bare", "inject": "bare", "single": "bare", "group": "gather"}
+    floor_of = {"chain": "bare", "inject": "bare", "single": "bare", "group": "gather",
+                "call": "to_thread", "sync-chain": "to_thread"}
     rows = []
     for key, case in cases.items():
         ratio = best_ratio = target = ""
@@ -234,6 +275,9 @@ def timing_rows(cases: dict[str, Case], n: int) -> list[list[str]]:
             elif key == "group":
                 ok = case.best(n) / floor.best(n) <= TARGET_GROUP_RATIO
                 target = f"≤ {TARGET_GROUP_RATIO:g}× gather: {verdict(ok)}"
+            elif key == "call":
+                ok = paired <= TARGET_CALL_RATIO
+                target = f"≤ {TARGET_CALL_RATIO:g}× to_thread (median): {verdict(ok)}"
         rows.append([case.label, f"{case.best(n):.3f}", f"{case.median(n):.3f}", ratio,
                      best_ratio, target])
     return rows
@@ -244,11 +288,15 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=1000, help="steps per run (default 1000)")
     parser.add_argument("--rounds", type=int, default=120, help="timed rounds (default 120)")
     parser.add_argument("--warmup", type=int, default=5, help="warm-up rounds (default 5)")
+    parser.add_argument("--sync-steps", type=int, default=200,
+                        help="sync calls per run (default 200)")
+    parser.add_argument("--sync-rounds", type=int, default=60,
+                        help="timed rounds of the sync cases (default 60)")
     parser.add_argument("--quick", action="store_true", help="10 rounds, 1 warm-up")
     parser.add_argument("--markdown", action="store_true", help="tables as Markdown")
     args = parser.parse_args()
     if args.quick:
-        args.rounds, args.warmup = 10, 1
+        args.rounds, args.warmup, args.sync_rounds = 10, 1, 10
     md = args.markdown
     began = time.perf_counter()
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
@@ -269,6 +317,13 @@ def main() -> int:
     print("\nµs/step = run time / steps (a chain's or group's own lifecycle is amortised in it);"
           "\nratio (median) = median over rounds of falyx time / floor time in the same round;"
           "\ntargets are judged on best-of-N, the figure least disturbed by a noisy machine.")
+
+    sync = asyncio.run(time_cases(args.sync_steps, args.sync_rounds, args.warmup,
+                                  build_sync_cases))
+    print(f"\nSync steps: {args.sync_steps:,} calls per run, {args.sync_rounds} rounds")
+    print(table(timing_rows(sync, args.sync_steps),
+                ["case", "best µs/call", "median µs/call", "ratio (median)", "ratio (best)",
+                 "target"], md))
 
     checkpoints = [LIMIT, 2 * LIMIT, 4 * LIMIT]
     mem_rows, flat_rows = [], []

@@ -1,9 +1,12 @@
 """One SIGINT/SIGTERM handler for a whole invocation (DESIGN §2.4, §2.6).
 
 `run KEY`, `run-all` and each command run from the menu install it once; every command
-running under it is cancelled by the first signal and rolls back. A second signal says the
-rollback is under way; a third aborts the rollbacks still running (their steps are recorded
-CANCELLED). The exit code is the first signal's: 130 for SIGINT, 143 for SIGTERM.
+running under it is cancelled by the first signal and rolls back; its records say why
+(`Interrupted (SIGINT)`, `Terminated (SIGTERM)`). A sync step's thread cannot be stopped: the
+run first waits for it to return (`falyx.action.threads`). A second signal says what is under
+way; a third aborts the rollbacks still running (their steps are recorded CANCELLED) and stops
+waiting for threads (left running, recorded as abandoned). The exit code is the first
+signal's: 130 for SIGINT, 143 for SIGTERM.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from falyx.action.scopes import ROLLBACK_CONTROL, RollbackControl
 __all__ = ["ROLLING_BACK", "SIGNAL_EXIT", "SignalScope", "current_scope", "signal_scope"]
 
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
+SIGNAL_REASON = {signal.SIGINT: "Interrupted (SIGINT)", signal.SIGTERM: "Terminated (SIGTERM)"}
 ROLLING_BACK = "Rolling back… (Ctrl-C again to abort the rollback)"
+WAITING = ("Waiting for {steps} to return (a thread cannot be stopped), then rolling back… "
+           "(Ctrl-C again to stop waiting and abort the rollback)")
 _SCOPE: contextvars.ContextVar[SignalScope | None] = contextvars.ContextVar(
     "falyx_signal_scope", default=None)
 
@@ -46,11 +52,14 @@ class SignalScope:
         self.count += 1
         if self.code is None:
             self.code = SIGNAL_EXIT[signum]
+            self.control.reason = SIGNAL_REASON[signum]
         if self.count == 1:
             for task in list(self._tasks):
                 task.cancel()
         elif self.count == 2:
-            self.notify(ROLLING_BACK)
+            waiting = sorted(set(self.control.waits.values()))
+            self.notify(WAITING.format(steps=", ".join(f"'{name}'" for name in waiting))
+                        if waiting else ROLLING_BACK)
         else:
             self.control.abort()
 

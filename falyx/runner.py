@@ -224,7 +224,9 @@ def _log_failure(ctx: ExecutionContext, request: RunRequest, code: int, verbose:
 
 def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
     """`{"command", "status", "result", "duration", "error"}`, and `"rollback_errors"` when
-    undoing the completed steps failed too."""
+    undoing the completed steps failed too, `"rollback_aborted": true` when an abort (the
+    third Ctrl-C) left some of them not undone. `error` is `Type: message`; a cancelled run's
+    message says why (`CancelledError: Interrupted (SIGINT)`)."""
     exc = ctx.exception
     undone = getattr(exc, "rollback_errors", None)
     result = ctx.result if ctx.record_result else None
@@ -239,6 +241,7 @@ def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
         "duration": ctx.duration,
         "error": None if exc is None else f"{type(exc).__name__}: {exc}",
         **({"rollback_errors": [f"{type(e).__name__}: {e}" for e in undone]} if undone else {}),
+        **({"rollback_aborted": True} if getattr(exc, "rollback_aborted", False) else {}),
     }
 
 

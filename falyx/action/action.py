@@ -6,13 +6,14 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
-from falyx.action.base import BaseAction
+from falyx.action.base import BaseAction, _callable_name
 from falyx.action.parameters import function_parameters
-from falyx.action.scopes import call, is_async_callable
+from falyx.action.scopes import call_in_thread, is_async_callable
 from falyx.context import ExecutionContext
 from falyx.errors import InvalidActionError
 
-__all__ = ["Action", "LiteralAction", "accepts_keyword", "chain_item", "step", "to_action"]
+__all__ = ["Action", "LiteralAction", "accepts_keyword", "chain_item", "check_rollback", "step",
+           "to_action"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,6 +42,8 @@ class Action(BaseAction):
         self._parameters: tuple[list[inspect.Parameter], frozenset[str], bool] | None = None
         if self.inject_last_result and not self.accepts_keyword(self.inject_into):
             raise _injection_error(self, self.inject_into)
+        if self.rollback is not None:
+            check_rollback(self)
 
     @property
     def action(self) -> Callable[..., Any]:
@@ -58,7 +61,7 @@ class Action(BaseAction):
         # An async function's own coroutine is awaited directly: no extra frame per step.
         if self._is_async:
             return self.fn(*ctx.args, **ctx.kwargs)
-        return call(self.fn, ctx.args, ctx.kwargs)
+        return call_in_thread(self.fn, ctx.args, ctx.kwargs, self.name)
 
     def accepts_keyword(self, keyword: str) -> bool:
         return accepts_keyword(self.fn, keyword)
@@ -115,6 +118,89 @@ def accepts_keyword(fn: Callable[..., Any], keyword: str) -> bool:
         or (p.name == keyword and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
         for p in params
     )
+
+
+def check_rollback(action: Action, injected: str | None = None) -> None:
+    """Refuse a rollback that cannot take the arguments its step may receive (DESIGN §2.4).
+
+    A rollback is called with exactly the arguments its step's callable received (§2.10), so
+    the fullest call the step accepts must bind to the rollback's signature: its stored
+    arguments and the positional parameters before them positionally, every other named
+    parameter but `inject_into` by name (as the CLI passes options), its stored keywords, and
+    the keyword it is injected under (`inject_into` with `inject_last_result`, or `injected`:
+    a chain's `auto_inject`). `**kwargs`, defaults and `*args` on the rollback take what they
+    take. A rollback that is an `Action` is checked through its function (with its own
+    stored arguments); other steps (a `ShellAction` ignores extra keywords) and callables
+    without a signature are not checked.
+
+    Raises:
+        InvalidActionError: naming the step, the rollback and the parameter.
+    """
+    rollback, extra_args, extra_kwargs = action.rollback, (), {}
+    if isinstance(rollback, Action):
+        rollback, extra_args, extra_kwargs = rollback.fn, rollback.args, rollback.kwargs
+    elif isinstance(rollback, BaseAction):
+        return
+    try:
+        signature = inspect.signature(rollback)
+    except (TypeError, ValueError):  # nothing to check against
+        return
+    call = _fullest_call(action, injected)
+    if call is None:
+        return
+    positional, keywords = (*call[0], *extra_args), {**call[1], **extra_kwargs}
+    params = signature.parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        # a keyword named like a positional-only parameter goes to **kwargs in a call, while
+        # `Signature.bind` (3.10-3.12) refuses it
+        bound = {k: v for k, v in keywords.items()
+                 if k not in params or params[k].kind is not params[k].POSITIONAL_ONLY}
+    else:
+        bound = keywords
+    try:
+        signature.bind(*positional, **bound)
+    except TypeError as exc:
+        raise InvalidActionError(_rollback_mismatch(action, signature, keywords, exc)) from None
+
+
+def _fullest_call(
+    action: Action, injected: str | None
+) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    """The positional and keyword arguments of the fullest call the step's function accepts
+    (placeholders for the values), or None when it has no signature."""
+    try:
+        params = list(inspect.signature(action.fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if action.args:  # stored args follow the call's: the parameters before them come first
+        lead = positional[:max(0, len(positional) - len(action.args))]
+        filled = positional[len(lead):]
+    else:
+        lead, filled = [p for p in positional if p.kind is p.POSITIONAL_ONLY], []
+    named = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+             and p not in lead and p not in filled and p.name != action.inject_into]
+    if action.inject_last_result:
+        named.append(action.inject_into)
+    if injected:
+        named.append(injected)
+    keywords = {**dict.fromkeys(named), **action.kwargs}
+    return (*(None for _ in lead), *action.args), keywords
+
+
+def _rollback_mismatch(action: Action, signature: inspect.Signature, keywords: dict[str, Any],
+                       exc: TypeError) -> str:
+    name = _callable_name(action.rollback).rsplit("<locals>.", 1)[-1]
+    where = f"step '{action.name}': its rollback {name}"
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+    for keyword in keywords:
+        param = signature.parameters.get(keyword)
+        if not takes_any and (param is None or param.kind is param.POSITIONAL_ONLY):
+            return (f"{where} cannot take the step's argument '{keyword}'; a rollback is "
+                    f"called with exactly the arguments its step received: add '{keyword}' "
+                    f"(or **kwargs) to the parameters of {name}")
+    return (f"{where} cannot be called with the arguments the step may receive ({exc}); a "
+            "rollback is called with exactly the arguments its step received")
 
 
 def to_action(obj: Any) -> BaseAction:

@@ -16,10 +16,12 @@ from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from falyx.action.cancellation import explain_cancel
 from falyx.action.options import _OPTIONS, RunOptions, current_options
-from falyx.action.scopes import run_with_timeout, shielded
+from falyx.action.scopes import Deadline, run_with_timeout, shielded
 from falyx.action.undo import rollback_walk
 from falyx.context import _CURRENT, CANCELLED, ERROR, OK, ExecutionContext
+from falyx.errors import StepTimeoutError
 from falyx.hooks import Hook, HookManager, HookSpec, HookType
 from falyx.retry import RetryPolicy, RetrySpec, resolve_retry
 
@@ -210,6 +212,7 @@ class BaseAction:
                 if hooks:
                     await hooks.trigger(_SUCCESS, ctx)
         except BaseException as exc:  # cancellation: record it, then let it propagate
+            explain_cancel(exc)
             ctx.fail(exc, CANCELLED)
             raise
         finally:
@@ -237,11 +240,15 @@ class BaseAction:
         if policy is None:
             ctx.attempts = 1
             return await self._attempt(ctx)
+        # whether a timed-out attempt is retried (the wait for a sync step's thread says so)
+        retries_timeout = self.timeout is not None and policy.should_retry(
+            StepTimeoutError(self.name))
         async for attempt in policy.retrying(self.name, options.sleep):
             with attempt:
                 number = ctx.attempts = attempt.retry_state.attempt_number
                 try:
-                    result = await self._attempt(ctx)
+                    result = await self._attempt(
+                        ctx, retries_timeout and number <= policy.max_retries)
                 except Exception as exc:
                     if number > 1:
                         logger.warning(
@@ -259,11 +266,14 @@ class BaseAction:
                 return result
         raise AssertionError("unreachable: tenacity returns or re-raises")  # pragma: no cover
 
-    async def _attempt(self, ctx: ExecutionContext) -> Any:
+    async def _attempt(self, ctx: ExecutionContext, retry_follows: bool = False) -> Any:
+        """One attempt, under the step's timeout if it has one (`retry_follows`: a timed-out
+        attempt is retried)."""
         ctx.undo = ()
         if self.timeout is None:
             return await self._run(ctx)
-        return await run_with_timeout(self._run(ctx), self.timeout, self.name)
+        return await run_with_timeout(
+            self._run(ctx), Deadline(ctx, self.name, self.timeout, retry_follows))
 
     # -- presentation --------------------------------------------------------------------
     def _detail_nodes(self, options: RunOptions | None) -> list[PreviewNode]:

@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Iterable
 from typing import Any
 
-from falyx.action.action import _injection_error, chain_item
+from falyx.action.action import Action, _injection_error, chain_item, check_rollback
 from falyx.action.base import BaseAction, PreviewNode
 from falyx.action.options import RunOptions
 from falyx.action.parameters import merged_parameters
@@ -166,3 +166,5 @@ def check_injectable(step: BaseAction, key: str, where: str) -> None:
             _check_entries(step, step._steps(), key)
     elif not step.accepts_keyword(key):
         raise _injection_error(step, key, where)
+    elif isinstance(step, Action) and step.rollback is not None:
+        check_rollback(step, key)  # its rollback receives the injected keyword too

@@ -10,6 +10,7 @@ import contextvars
 import inspect
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -27,45 +28,159 @@ def is_async_callable(fn: Any) -> bool:
     )
 
 
-async def call(fn: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str, Any]) -> Any:
-    """Await an async callable; run a sync one in a worker thread so the loop stays live."""
+async def call(
+    fn: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str, Any], name: str = ""
+) -> Any:
+    """Await an async callable; run a sync one in a worker thread so the loop stays live
+    (see `call_in_thread`; `name` is the step named in its log lines)."""
     if is_async_callable(fn):
         return await fn(*args, **kwargs)
-    import asyncio
+    return await call_in_thread(fn, args, kwargs, name)
 
-    result = await asyncio.to_thread(fn, *args, **kwargs)
+
+async def call_in_thread(
+    fn: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str, Any], name: str = ""
+) -> Any:
+    """Run sync `fn` in one of falyx's step threads and return its result (awaited, if it
+    returned an awaitable). A thread cannot be stopped: when the caller is cancelled or times
+    out, this waits for `fn` to return before the cancellation propagates, unless the run's
+    `RollbackControl` is aborted (DESIGN §2.4; `falyx.action.threads`)."""
+    from falyx.action.threads import run_in_thread  # concurrent.futures: a run-time import
+
+    result = await run_in_thread(fn, tuple(args), dict(kwargs),
+                                 name or getattr(fn, "__name__", repr(fn)))
     if inspect.isawaitable(result):
         result = await result
     return result
 
 
+# -- timeouts ----------------------------------------------------------------------------------
+@dataclass(slots=True, eq=False)
+class Deadline:
+    """One attempt's timeout in force: whose (`owner`, its context), how long, and whether a
+    retry follows when it expires. `expired()` says whether it has fired."""
+
+    owner: Any
+    name: str
+    seconds: float
+    retry_follows: bool = False
+    expired: Callable[[], bool] = bool  # replaced by the running timeout's own test
+
+    def describe(self) -> str:
+        return f"'{self.name}' timed out after {self.seconds}s"
+
+
+#: The timeouts in force around the running code, innermost last.
+DEADLINES: contextvars.ContextVar[tuple[Deadline, ...]] = contextvars.ContextVar(
+    "falyx_deadlines", default=())
+
+
+def expired_deadline() -> Deadline | None:
+    """The innermost timeout in force that has fired, if any."""
+    for deadline in reversed(DEADLINES.get()):
+        if deadline.expired():
+            return deadline
+    return None
+
+
+def _timeout_error(deadline: Deadline) -> StepTimeoutError:
+    return StepTimeoutError(f"step '{deadline.name}' timed out after {deadline.seconds}s")
+
+
 if sys.version_info >= (3, 11):
 
-    async def run_with_timeout(coro: Coroutine[Any, Any, T], seconds: float, name: str) -> T:
-        """Run `coro` for at most `seconds`, raising `StepTimeoutError` naming the step."""
+    async def run_with_timeout(coro: Coroutine[Any, Any, T], deadline: Deadline) -> T:
+        """Run `coro` for at most `deadline.seconds`, raising `StepTimeoutError` naming the
+        step. The deadline is in `DEADLINES` meanwhile (for the code it cancels)."""
         import asyncio
 
-        scope = asyncio.timeout(seconds)
+        scope = asyncio.timeout(deadline.seconds)
+        deadline.expired = scope.expired
+        token = DEADLINES.set((*DEADLINES.get(), deadline))
         try:
             async with scope:
                 return await coro
         except TimeoutError as exc:
             if scope.expired():
-                raise StepTimeoutError(f"step '{name}' timed out after {seconds}s") from exc
+                raise _timeout_error(deadline) from exc
             raise
+        finally:
+            DEADLINES.reset(token)
 
 else:  # pragma: no cover - exercised by the 3.10 run of `make test-all`
 
-    async def run_with_timeout(coro: Coroutine[Any, Any, T], seconds: float, name: str) -> T:
-        """Run `coro` for at most `seconds`, raising `StepTimeoutError` naming the step."""
+    async def run_with_timeout(coro: Coroutine[Any, Any, T], deadline: Deadline) -> T:
+        """Run `coro` for at most `deadline.seconds`, raising `StepTimeoutError` naming the
+        step. The deadline is in `DEADLINES` meanwhile (for the code it cancels).
+
+        3.10 has no `asyncio.timeout`, and `wait_for` stops waiting for the body when it is
+        cancelled during the body's cancellation: the body runs as a task, and this waits for
+        it to end whatever happens (a cancelled body ends when its thread returns, or at once
+        on an abort).
+        """
         import asyncio
 
+        fired = False
+        deadline.expired = lambda: fired
+        token = DEADLINES.set((*DEADLINES.get(), deadline))
         try:
-            return await asyncio.wait_for(coro, seconds)
-        except asyncio.TimeoutError as exc:
-            raise StepTimeoutError(f"step '{name}' timed out after {seconds}s") from exc
+            body = asyncio.ensure_future(coro)  # the task copies the context: it sees the deadline
+        finally:
+            DEADLINES.reset(token)
+
+        def expire() -> None:
+            nonlocal fired
+            fired = True
+            body.cancel()
+
+        timer = asyncio.get_running_loop().call_later(deadline.seconds, expire)
+        cancelled = False
+        try:
+            while not body.done():
+                try:
+                    await asyncio.wait({body})
+                except asyncio.CancelledError:
+                    cancelled = True
+                    body.cancel()
+        finally:
+            timer.cancel()
+        if body.cancelled() and fired and not cancelled:
+            raise _timeout_error(deadline)
+        if cancelled and not body.cancelled():
+            body.exception()  # retrieved: the body finished anyway, and this is cancelled
+            raise asyncio.CancelledError
+        return body.result()  # its value, its error, or its CancelledError
 
 
+
+# -- what a frontend's signals decided ---------------------------------------------------------
+class RollbackControl:
+    """What the signals of one invocation decided for its run (DESIGN §2.4).
+
+    Set with `ROLLBACK_CONTROL.set(control)` before starting the run's tasks. `reason` says
+    why the run was cancelled (`Interrupted (SIGINT)`), for its records. Rollback walks and
+    waits for a cancelled step's thread register here; `abort()` (the third Ctrl-C) cancels
+    them: the walk records the steps not yet undone CANCELLED, a wait stops and leaves the
+    thread running. A walk or wait that starts after `abort()` does nothing.
+    """
+
+    def __init__(self) -> None:
+        self.aborted = False
+        self.reason: str | None = None
+        self.walks: set[asyncio.Future[Any]] = set()
+        #: tasks waiting for a cancelled step's thread to return, and that step's name
+        self.waits: dict[asyncio.Future[Any], str] = {}
+
+    def abort(self) -> None:
+        self.aborted = True
+        for task in [*self.walks, *self.waits]:
+            task.cancel()
+
+
+ROLLBACK_CONTROL: contextvars.ContextVar[RollbackControl | None] = contextvars.ContextVar(
+    "falyx_rollback_control", default=None)
+
+# -- shields and task scopes ------------------------------------------------------------------
 async def shielded(awaitable: Awaitable[T]) -> T:
     """Run `awaitable` to completion even if the caller is cancelled meanwhile.
 
@@ -86,28 +201,6 @@ async def shielded(awaitable: Awaitable[T]) -> T:
     if cancelled:
         raise asyncio.CancelledError
     return result
-
-
-class RollbackControl:
-    """Lets a frontend abort the rollbacks in progress (the third Ctrl-C, DESIGN §2.4).
-
-    Set with `ROLLBACK_CONTROL.set(control)` before starting the run's tasks; rollback walks
-    started under it register here, and `abort()` cancels them: the steps not yet undone are
-    recorded CANCELLED. A walk that starts after `abort()` undoes nothing.
-    """
-
-    def __init__(self) -> None:
-        self.aborted = False
-        self.walks: set[asyncio.Future[Any]] = set()
-
-    def abort(self) -> None:
-        self.aborted = True
-        for walk in list(self.walks):
-            walk.cancel()
-
-
-ROLLBACK_CONTROL: contextvars.ContextVar[RollbackControl | None] = contextvars.ContextVar(
-    "falyx_rollback_control", default=None)
 
 
 def start_tasks(coros: Iterable[Awaitable[T]]) -> list[asyncio.Future[T]]:

@@ -6,6 +6,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from falyx.action.cancellation import fate_of
 from falyx.action.options import RunOptions, current_options
 from falyx.action.scopes import ROLLBACK_CONTROL, call
 from falyx.context import _CURRENT, CANCELLED, OK, ExecutionContext
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 __all__ = ["rollback_walk"]
 
 logger = logging.getLogger("falyx")
+NOT_STARTED = "rollback aborted before it started"
+STOPPED = "rollback aborted while running"
+ABANDONED = "rollback abandoned while running in its thread (a thread cannot be stopped)"
 
 
 def _reason(cause: BaseException, after: str | None) -> str:
@@ -25,7 +29,12 @@ def _reason(cause: BaseException, after: str | None) -> str:
 
 
 async def rollback_walk(undo: list[UndoEntry], cause: BaseException, after: str | None) -> None:
-    """Undo `undo` in reverse order (see `falyx.action.base.rollback`, which shields it)."""
+    """Undo `undo` in reverse order (see `falyx.action.base.rollback`, which shields it).
+
+    When an abort stops the walk, the rollback running then is recorded as what happened to
+    it (stopped, abandoned in its thread, or done if its function had returned), the rest
+    CANCELLED, and `cause.rollback_aborted` is set.
+    """
     import asyncio
 
     reason = _reason(cause, after)
@@ -36,30 +45,26 @@ async def rollback_walk(undo: list[UndoEntry], cause: BaseException, after: str 
     walk = asyncio.current_task()
     if control is not None and walk is not None:
         control.walks.add(walk)
+    steps = list(reversed(undo))
     try:
-        for position, (step, args, kwargs) in enumerate(reversed(undo)):
-            ctx = ExecutionContext(
-                step.name, step, args, kwargs, kind="Rollback", id=_next_id(), parent=parent,
-                run_id=parent.run_id if parent else _new_run_id(), command=options.command,
-                record_result=False, attempts=1,
-            )
-            ctx.start, started = time.time(), time.perf_counter()
+        for position, (step, args, kwargs) in enumerate(steps):
+            if control is not None and control.aborted:
+                _abandon(steps[position:], parent, options)
+                cause.rollback_aborted = True  # type: ignore[attr-defined]
+                break
+            ctx = _context(step, args, kwargs, parent, options)
+            started = time.perf_counter()
             try:
-                if control is not None and control.aborted:
-                    raise asyncio.CancelledError
-                await call(step.rollback, args, kwargs)
-                ctx.status = OK
-                logger.warning("[%s] Rolled back %s", step.name, reason,
-                               extra={"action": step.name, "event": "rollback"})
+                await call(step.rollback, args, kwargs, step.name)
+                _undone(ctx, reason)
             except asyncio.CancelledError as exc:  # aborted: this step and the rest are left
-                _finish(ctx, started, options, exc)
-                _abandon(list(reversed(undo))[position + 1:], parent, options)
+                if not _settle_abort(ctx, exc, reason, errors) or position + 1 < len(steps):
+                    cause.rollback_aborted = True  # type: ignore[attr-defined]
+                _finish(ctx, started, options)
+                _abandon(steps[position + 1:], parent, options)
                 break
             except Exception as exc:
-                ctx.fail(exc)
-                errors.append(exc)
-                logger.error("[%s] Rollback failed: %s: %s", step.name, type(exc).__name__, exc,
-                             extra={"action": step.name, "event": "rollback_failed"})
+                _failed(ctx, exc, errors)
             _finish(ctx, started, options)
     finally:
         if control is not None and walk is not None:
@@ -72,13 +77,58 @@ async def rollback_walk(undo: list[UndoEntry], cause: BaseException, after: str 
                 cause.add_note(f"rollback failed: {type(exc).__name__}: {exc}")
 
 
-def _finish(ctx: ExecutionContext, started: float, options: RunOptions,
-            cancelled: BaseException | None = None) -> None:
-    """Time and record one rollback execution (CANCELLED when the walk was aborted)."""
-    if cancelled is not None:
-        ctx.fail(cancelled, CANCELLED)
-        logger.warning("[%s] Rollback aborted", ctx.name,
-                       extra={"action": ctx.name, "event": "rollback_aborted"})
+def _undone(ctx: ExecutionContext, reason: str) -> None:
+    ctx.status = OK
+    logger.warning("[%s] Rolled back %s", ctx.name, reason,
+                   extra={"action": ctx.name, "event": "rollback"})
+
+
+def _failed(ctx: ExecutionContext, exc: BaseException, errors: list[BaseException]) -> None:
+    ctx.fail(exc)
+    errors.append(exc)
+    logger.error("[%s] Rollback failed: %s: %s", ctx.name, type(exc).__name__, exc,
+                 extra={"action": ctx.name, "event": "rollback_failed"})
+
+
+def _settle_abort(ctx: ExecutionContext, exc: BaseException, reason: str,
+                  errors: list[BaseException]) -> bool:
+    """Record the rollback an abort met as what really happened to it; True when it had
+    completed (its sync function returned before the abort was seen)."""
+    import asyncio
+
+    fate = fate_of(exc)
+    if fate is None or not fate.returned:
+        text = STOPPED if fate is None else ABANDONED if fate.started else NOT_STARTED
+        ctx.attempts = int(fate is None or fate.started)
+        _cancelled(ctx, asyncio.CancelledError(text))
+        return False
+    if fate.error is None:
+        _undone(ctx, reason)
+    else:
+        _failed(ctx, fate.error, errors)
+    return True
+
+
+def _cancelled(ctx: ExecutionContext, exc: BaseException) -> None:
+    ctx.fail(exc, CANCELLED)
+    text = str(exc)
+    logger.warning("[%s] %s", ctx.name, text[:1].upper() + text[1:],
+                   extra={"action": ctx.name, "event": "rollback_aborted"})
+
+
+def _context(step: object, args: tuple, kwargs: dict, parent: ExecutionContext | None,
+             options: RunOptions, attempts: int = 1) -> ExecutionContext:
+    ctx = ExecutionContext(
+        step.name, step, args, kwargs, kind="Rollback", id=_next_id(),  # type: ignore[attr-defined]
+        parent=parent, run_id=parent.run_id if parent else _new_run_id(),
+        command=options.command, record_result=False, attempts=attempts,
+    )
+    ctx.start = time.time()
+    return ctx
+
+
+def _finish(ctx: ExecutionContext, started: float, options: RunOptions) -> None:
+    """Time and record one rollback execution."""
     ctx.end, ctx.duration = time.time(), time.perf_counter() - started
     if options.registry is not None:
         options.registry.record(ctx)
@@ -90,13 +140,9 @@ def _abandon(steps: list[UndoEntry], parent: ExecutionContext | None,
     import asyncio
 
     for step, args, kwargs in steps:
-        ctx = ExecutionContext(
-            step.name, step, args, kwargs, kind="Rollback", id=_next_id(), parent=parent,
-            run_id=parent.run_id if parent else _new_run_id(), command=options.command,
-            record_result=False, attempts=0,
-        )
-        ctx.start = time.time()
-        _finish(ctx, time.perf_counter(), options, asyncio.CancelledError())
+        ctx = _context(step, args, kwargs, parent, options, attempts=0)
+        _cancelled(ctx, asyncio.CancelledError(NOT_STARTED))
+        _finish(ctx, time.perf_counter(), options)
 
 
 def _next_id() -> int:

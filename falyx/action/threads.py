@@ -1,0 +1,198 @@
+"""Sync step functions in falyx's own threads, never abandoned while falyx goes on.
+
+Python cannot stop a thread. When a sync step (or rollback) is cancelled or times out while
+its function runs, falyx logs one WARNING naming the step and waits, shielded, for the
+function to return; only then does it retry, roll back or let the cancellation propagate, so
+a rollback never overlaps the step it undoes and retries never overlap each other. Only an
+abort (`RollbackControl.abort`, the third Ctrl-C) stops the waiting: the thread is then left
+running, the records say so (`ThreadFate`), and since falyx's threads are daemon threads the
+process can still exit at once. A step that must be stoppable is async, a `ShellAction` or a
+`ProcessAction`. DESIGN §1 (sync at the edges), §2.4.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any
+
+from falyx.action.cancellation import ThreadFate, note_fate
+from falyx.action.scopes import ROLLBACK_CONTROL, RollbackControl, expired_deadline
+from falyx.context import _CURRENT
+
+__all__ = ["StepThreadPool", "run_in_thread", "step_threads"]
+
+logger = logging.getLogger("falyx")
+
+
+class StepThreadPool(Executor):
+    """An executor of daemon threads: interpreter exit never waits for them.
+
+    The stdlib's `ThreadPoolExecutor` (behind `asyncio.to_thread`) joins its threads at exit,
+    so a process would hang on a thread an abort left running. A job goes to an idle worker,
+    else to a new one: there is no upper bound, so N sync members of a group run at once, as
+    N async members would. A worker ends after `idle_timeout` seconds without a job.
+    """
+
+    def __init__(self, idle_timeout: float = 60.0) -> None:
+        self.idle_timeout = idle_timeout
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple, dict]] = (
+            queue.SimpleQueue())
+        self._lock = threading.Lock()
+        self._idle = 0  # workers waiting for a job, less the jobs queued
+        self._numbers = itertools.count(1)
+
+    @property
+    def idle_workers(self) -> int:
+        """Workers waiting for a job (less the jobs queued for them)."""
+        return self._idle
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._idle:
+                self._idle -= 1
+            else:  # started before the job is queued: if it cannot start, nothing is queued
+                threading.Thread(target=self._work, name=f"falyx-step-{next(self._numbers)}",
+                                 daemon=True).start()
+            self._jobs.put((future, fn, args, kwargs))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=self.idle_timeout)
+            except queue.Empty:
+                with self._lock:  # jobs are queued under the lock: empty means none is coming
+                    if self._jobs.empty():
+                        self._idle -= 1
+                        return
+                continue
+            _run_job(*job)
+            del job  # an idle worker holds on to nothing
+            with self._lock:
+                self._idle += 1
+
+
+def _run_job(future: Future[Any], fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    if future.set_running_or_notify_cancel():  # False: cancelled before it started
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the awaiting task, as the stdlib does
+            future.set_exception(exc)
+        else:
+            future.set_result(result)
+
+
+_pool: StepThreadPool | None = None
+
+
+def step_threads() -> StepThreadPool:
+    """The process's pool of step threads (created on first use, again after a fork)."""
+    global _pool
+    if _pool is None:
+        _pool = StepThreadPool()
+    return _pool
+
+
+def _forget_pool() -> None:  # a forked child has none of its parent's threads
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+async def run_in_thread(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], name: str
+) -> Any:
+    """`fn(*args, **kwargs)` in a step thread, with this task's context variables.
+
+    If the caller is cancelled (a timeout, a signal) while `fn` runs, this waits for it to
+    return before re-raising the cancellation, noting the thread's fate on it; a cancellation
+    that comes before `fn` started means it never runs. `name` is the step in the log lines.
+    """
+    import asyncio
+
+    work = step_threads().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+    try:
+        return await asyncio.wrap_future(work)
+    except asyncio.CancelledError as exc:
+        if work.cancel():  # it had not started: it never will
+            note_fate(exc, ThreadFate(name, started=False))
+        else:  # it cannot be stopped
+            note_fate(exc, await _outlive(work, name))
+        raise
+
+
+async def _outlive(work: Future[Any], name: str) -> ThreadFate:
+    """Wait for a started call whose caller was cancelled; how it ended."""
+    control = ROLLBACK_CONTROL.get()
+    if not work.done():
+        if control is not None and control.aborted:  # nothing waits after an abort
+            return ThreadFate(name)
+        logger.warning("[%s] %s", name, _waiting_notice(),
+                       extra={"action": name, "event": "thread_wait"})
+        if not await _wait(work, control, name):
+            logger.warning("[%s] no longer waiting (aborted): its thread is left running until "
+                           "it returns or the process exits", name,
+                           extra={"action": name, "event": "thread_abandoned"})
+            return ThreadFate(name)
+    error = work.exception()
+    if error is not None:
+        logger.info("[%s] its thread returned raising %s: %s", name, type(error).__name__,
+                    error, extra={"action": name, "event": "thread_returned"})
+    return ThreadFate(name, returned=True, error=error)
+
+
+async def _wait(work: Future[Any], control: RollbackControl | None, name: str) -> bool:
+    """Wait for `work` through any cancellation but an abort; False when aborted first."""
+    import asyncio
+
+    done = asyncio.wrap_future(work)
+    task = asyncio.current_task()
+    if control is not None and task is not None:
+        control.waits[task] = name
+    try:
+        while not done.done():
+            if control is not None and control.aborted:
+                done.cancel()  # the thread goes on; nothing waits for its outcome now
+                return False
+            try:
+                await asyncio.wait({done})
+            except asyncio.CancelledError:
+                continue  # a thread cannot be cancelled: only an abort ends the wait
+        if not done.cancelled():
+            done.exception()  # retrieved here; the caller reports it
+        return True
+    finally:
+        if control is not None and task is not None:
+            control.waits.pop(task, None)
+
+
+def _waiting_notice() -> str:
+    """`timed out after 1.5s; its thread cannot be stopped, waiting for it to return before
+    retrying` (or the signal, or the enclosing step's timeout, that cancelled it; and rolling
+    back, inside a chain or group, or going on)."""
+    control = ROLLBACK_CONTROL.get()
+    deadline = expired_deadline()
+    current = _CURRENT.get()
+    then = "rolling back" if current is not None and current.shared is not None else "going on"
+    if control is not None and control.reason:
+        cause = control.reason[:1].lower() + control.reason[1:]
+    elif deadline is None:
+        cause = "cancelled"
+    elif deadline.owner is current:
+        cause = f"timed out after {deadline.seconds}s"
+        then = "retrying" if deadline.retry_follows else then
+    else:
+        cause = f"cancelled: {deadline.describe()}"
+        then = "rolling back and retrying" if deadline.retry_follows else then
+    return f"{cause}; its thread cannot be stopped, waiting for it to return before {then}"
