@@ -215,7 +215,7 @@ async def _show_one(app: Falyx, query: HistoryQuery, console: Any) -> int:
         return 1
     value = row.value
     text = value if isinstance(value, str) or row.result_format != JSON else json.dumps(
-        value, ensure_ascii=False)
+        value, ensure_ascii=False, allow_nan=False)
     sys.stdout.write(f"{text}\n")
     sys.stdout.flush()
     return 0
@@ -237,5 +237,6 @@ def _no_result(row: HistoryRow) -> str | None:
 
 
 def _print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    """Strict JSON (no NaN): a stored value that is not JSON reads as its text (`value`)."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, allow_nan=False) + "\n")
     sys.stdout.flush()

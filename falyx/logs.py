@@ -16,9 +16,15 @@ _MARK = "_falyx_handler"
 
 
 class JSONFormatter(logging.Formatter):
-    """One JSON object per line: ts, level, logger, message, action, event, attempt, ..."""
+    """One strict JSON object per line: ts, level, logger, message, action, event, attempt, ...
+
+    A field's value goes out as `falyx.history_row.json_value` gives it (a path as its text,
+    NaN or an object as its repr string), so every line is valid JSON.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
+        from falyx.history_row import json_value
+
         payload: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
             "level": record.levelname,
@@ -26,10 +32,10 @@ class JSONFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for name in _FIELDS:
-            payload[name] = getattr(record, name, None)
+            payload[name] = json_value(getattr(record, name, None))
         if record.exc_info and record.exc_info[0] is not None:
             payload["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(payload, default=repr, ensure_ascii=False)
+        return json.dumps(payload, ensure_ascii=False, allow_nan=False)
 
 
 def setup_logging(verbose: bool = False, log_format: str | None = None) -> logging.Handler:

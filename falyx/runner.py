@@ -160,8 +160,8 @@ def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Sess
 
     With `--log-format json` the failure lines are JSON log records too.
     """
-    if request.json:
-        sys.stdout.write(json.dumps(outcome_json(ctx), default=repr) + "\n")
+    if request.json:  # strict JSON: outcome_json holds JSON data only (json_value)
+        sys.stdout.write(json.dumps(outcome_json(ctx), allow_nan=False) + "\n")
         sys.stdout.flush()
     quiet_success = ctx.status == OK and (request.json or ctx.result is None
                                           or not sys.stderr.isatty())
@@ -224,14 +224,13 @@ def _log_failure(ctx: ExecutionContext, request: RunRequest, code: int, verbose:
 
 def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
     """`{"command", "status", "result", "duration", "error"}`, and `"rollback_errors"` when
-    undoing the completed steps failed too."""
+    undoing the completed steps failed too. The result is JSON data as the history keeps it
+    (`falyx.history_row.json_value`: a path as its text, NaN or an object as its repr)."""
+    from falyx.history_row import json_value
+
     exc = ctx.exception
     undone = getattr(exc, "rollback_errors", None)
-    result = ctx.result if ctx.record_result else None
-    try:
-        json.dumps(result)
-    except (TypeError, ValueError):
-        result = repr(result)
+    result = json_value(ctx.result) if ctx.record_result else None
     return {
         "command": ctx.command,
         "status": ctx.status,
