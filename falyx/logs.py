@@ -1,4 +1,4 @@
-"""Console logging for the `falyx` logger: rich lines or one JSON object per line."""
+"""Console logging for the `falyx` logger: rich lines or one JSON object per line (§2.9)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TextIO
 
 __all__ = ["JSONFormatter", "setup_logging"]
 
@@ -38,18 +38,38 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, allow_nan=False)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record comes: while a spinner runs, that is
+    its stream, which prints the line above the spinner (`falyx.live_streams`)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass  # always the current sys.stderr
+
+
 def setup_logging(verbose: bool = False, log_format: str | None = None) -> logging.Handler:
-    """(Re)install the one console handler of the `falyx` logger, writing to stderr."""
+    """(Re)install the one console handler of the `falyx` logger, writing to stderr.
+
+    On a terminal the rich handler draws through the console the spinner uses
+    (`falyx.render.make_console`), so log lines never land on the spinner's line.
+    """
     fmt = (log_format or os.environ.get("FALYX_LOG_FORMAT") or "rich").lower()
     logger = logging.getLogger("falyx")
     for handler in [h for h in logger.handlers if getattr(h, _MARK, False)]:
         logger.removeHandler(handler)
     handler: logging.Handler
     if fmt == "json":
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(JSONFormatter())
     elif not sys.stderr.isatty():  # a log file or a pipe: plain lines, no wrapping
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter(
             "[%(asctime)s] %(levelname)-8s %(message)s", "%Y-%m-%d %H:%M:%S"))
     else:
