@@ -50,6 +50,9 @@ class HistoryQuery:
     clear: bool = False
     skip_confirm: bool = False
     json: bool = False
+    #: Why `command` names no command of the app (`unknown command 'Z'; did you mean 'B'?`),
+    #: or None: with no record either, `history` says so and exits 2.
+    unknown_command: str | None = None
 
 
 def parse_since(text: str, now: float | None = None) -> float:
@@ -156,6 +159,9 @@ async def show_history(app: Falyx, query: HistoryQuery, session: Session) -> int
         rows = await use_history(app, lambda s: s.query(
             status=query.status, name=query.name, command=query.command, limit=query.limit,
             kind=query.kind, since=query.since))
+    if not rows and query.unknown_command:
+        render.render_error(f"Error: --command: {query.unknown_command}", console)
+        return 2
     if query.json:
         _print_json([r.as_json() for r in rows])
     elif query.run:
@@ -193,6 +199,9 @@ async def _show_one(app: Falyx, query: HistoryQuery, console: Any) -> int:
     index = query.result_index
     row = await use_history(app, lambda s: s.get(index) if index is not None
                              else s.last(query.command))
+    if row is None and query.unknown_command and index is None:
+        render.render_error(f"Error: --command: {query.unknown_command}", console)
+        return 2
     if row is None:
         if index is not None:
             render.render_error(f"Error: no history record with index {index}", console)
