@@ -22,7 +22,7 @@ __all__ = ["LiveStream", "routed", "same_terminal"]
 
 class LiveStream(io.TextIOBase):
     """A text stream, with a binary `.buffer`, that hands whole lines to `print_lines`
-    (their text, joined by newlines); a line not yet ended waits for its end, or `close()`.
+    (their text, joined by newlines); a line not yet ended waits for its end, or `release()`.
 
     `owner` is whatever drew the display (the console); `stream` the stream it stands for.
     """
@@ -43,12 +43,13 @@ class LiveStream(io.TextIOBase):
                 self.print_lines("\n".join(lines))
         return len(text)
 
-    def close(self) -> None:
+    def release(self) -> None:
+        """Print the line not yet ended. The stream stays open: a late writer (a worker thread
+        still printing) gets its lines printed, by then with no display to draw around."""
         with self._lock:
             rest, self._pending = self._pending, ""
             if rest:
                 self.print_lines(rest)
-        super().close()
 
     def writable(self) -> bool:
         return True
@@ -94,7 +95,7 @@ def routed(print_lines: Callable[[str], None], terminal: TextIO, owner: Any = No
     finally:
         for name, stream in saved.items():
             setattr(sys, name, stream)
-            lives[name].close()
+            lives[name].release()
 
 
 def same_terminal(one: TextIO, other: TextIO) -> bool:
