@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 import inspect
 import logging
+import sys
 from collections.abc import Iterable, Mapping
+from pathlib import PurePath
 from typing import Any
 
 from falyx.action.action import to_action
@@ -16,7 +19,7 @@ from falyx.errors import InvalidActionError
 from falyx.hooks import HookType
 from falyx.retry import RetryPolicy, RetrySpec, resolve_retry
 
-__all__ = ["Command", "format_arguments"]
+__all__ = ["Command", "format_arguments", "typed_value"]
 
 logger = logging.getLogger("falyx")
 
@@ -152,7 +155,7 @@ class Command(BaseAction):
     def confirmation_for(self, kwargs: Mapping[str, Any] | None = None) -> str:
         """The question asked before running, with the arguments it will run with.
 
-        E.g. ``Confirm execution of D — Deploy (calls `deploy` with env='prod')``; the
+        E.g. ``Confirm execution of D — Deploy (calls `deploy` with env=prod)``; the
         command's `confirm_message` instead when it has one.
         """
         if self.confirm_message:
@@ -166,14 +169,33 @@ class Command(BaseAction):
                 f"action={self.action!r})")
 
 
-def format_arguments(kwargs: Mapping[str, Any], limit: int = 60) -> str:
-    """`env='prod', mode=Mode.FAST`: each value's repr (an Enum's name), cut to `limit`."""
+def format_arguments(kwargs: Mapping[str, Any], limit: int = 200) -> str:
+    """`env=prod, out_dir=/tmp/out, name='two words'`: each value as it is typed on the command
+    line (`typed_value`), cut to `limit` characters and then marked with `…`."""
     parts = []
     for name, value in kwargs.items():
-        text = f"{type(value).__name__}.{value.name}" if isinstance(value, enum.Enum) \
-            else repr(value)
+        text = typed_value(value)
         parts.append(f"{name}={text if len(text) <= limit else text[:limit - 1] + '…'}")
     return ", ".join(parts)
+
+
+def typed_value(value: Any) -> str:
+    """A value as a user types it: an Enum member by its value, a string, path, date or UUID as
+    its text (shell-quoted only when it needs quotes: `prod`, `'two words'`, `''`), numbers,
+    bools and None as themselves, a list as `[a, b]`; anything else by its repr."""
+    import shlex  # only when something is shown: `import falyx` stays lean
+
+    if isinstance(value, enum.Enum):
+        value = value.value
+    uuid = sys.modules.get("uuid")  # a UUID value means the module is loaded
+    if isinstance(value, (str, PurePath, datetime.date, datetime.time)) or (
+            uuid is not None and isinstance(value, uuid.UUID)):
+        return shlex.quote(str(value))
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return f"[{', '.join(typed_value(item) for item in value)}]"
+    if value is None or isinstance(value, (bool, int, float)):
+        return str(value)
+    return repr(value)
 
 
 def _log_start(ctx: ExecutionContext) -> None:

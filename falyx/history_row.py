@@ -2,8 +2,12 @@
 
 A result is stored as a JSON value (`result_format` "json") when it is JSON data that fits in
 `RESULT_CHARS`: None, a bool, an int, a finite float, a str, a list or tuple, or a dict with
-str keys, nested. Anything else is stored as its repr, cut to `RESULT_CHARS` (`"repr"`).
-Nothing is stored (`result_format` None) when the step failed or `record_result` is False.
+str keys, nested; a path counts as its text and an Enum member as its value. Anything else
+(NaN, an object) is stored as its repr, cut to `RESULT_CHARS` (`"repr"`). Nothing is stored
+(`result_format` None) when the step failed or `record_result` is False.
+
+`json_value` applies the same rule, without the size limit, wherever falyx prints JSON
+(`run --json`, JSON log lines), so a result reads the same in a run's JSON and in the history.
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from enum import Enum
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from falyx.context import ExecutionContext
 
 __all__ = ["ERROR_CHARS", "JSON_KEYS", "RESULT_CHARS", "TRACEBACK_CHARS", "HistoryRow",
-           "encode_result", "result_from_repr"]
+           "encode_result", "json_value", "result_from_repr"]
 
 RESULT_CHARS = 1_000  # a stored result (JSON text or repr)
 ERROR_CHARS = 2_000  # an exception's message
@@ -91,8 +97,8 @@ class HistoryRow:
         if self.result_format != JSON or self.result is None:
             return self.result
         try:
-            return json.loads(self.result)
-        except ValueError:  # written by something else than falyx: show the text
+            return json.loads(self.result, parse_constant=_not_json)
+        except ValueError:  # written by something else than falyx (NaN too): show the text
             return self.result
 
     def as_json(self) -> dict[str, Any]:
@@ -103,6 +109,10 @@ class HistoryRow:
         return data
 
 
+def _not_json(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _iso(epoch: float | None) -> str | None:
     return None if epoch is None else datetime.fromtimestamp(epoch, timezone.utc).isoformat()
 
@@ -110,12 +120,25 @@ def _iso(epoch: float | None) -> str | None:
 def encode_result(value: Any) -> tuple[str, str]:
     """`(text, "json")` for JSON data that fits `RESULT_CHARS`, else `(bounded repr, "repr")`."""
     try:
-        text = _ENCODER.encode(value) if _json_budget(value, RESULT_CHARS) is not None else None
-    except (TypeError, ValueError, RecursionError):  # e.g. an int of over 4,300 digits
+        found = _to_json(value, RESULT_CHARS)
+        text = None if found is None else _ENCODER.encode(found[0])
+    except (TypeError, ValueError, RecursionError):
         text = None
     if text is not None and len(text) <= RESULT_CHARS:
         return text, JSON
     return _bounded_repr(value), REPR
+
+
+def json_value(value: Any) -> Any:
+    """`value` as JSON data, by the history's rule at any size: JSON data as itself (a tuple as
+    a list), a path as its text, an Enum member as its value; anything else (NaN, infinities, an
+    object) as the repr string the history would store. `json.dumps(..., allow_nan=False)` of
+    the result never fails."""
+    try:
+        found = _to_json(value, math.inf)
+    except RecursionError:
+        found = None
+    return _bounded_repr(value) if found is None else found[0]
 
 
 def result_from_repr(text: str) -> tuple[str, str]:
@@ -128,42 +151,65 @@ def result_from_repr(text: str) -> tuple[str, str]:
     return (encoded, JSON) if result_format == JSON else (text, REPR)
 
 
-_SCALARS = (type(None), bool, int, str)
+_INT_DIGITS = 4_300  # CPython's default int <-> str limit (sys.set_int_max_str_digits)
 
 
-def _json_budget(value: Any, budget: int) -> int | None:
-    """What is left of `budget` (JSON characters, roughly) once `value` is written; None when
-    `value` is not exactly JSON data or does not fit. The work is bounded by `budget`."""
+def _to_json(value: Any, budget: float) -> tuple[Any, float] | None:
+    """`(value as JSON data, what is left of budget)`; None when `value` is not JSON data (by
+    the module's rule) or its JSON text (roughly counted) does not fit `budget` characters.
+    The work is bounded by `budget`."""
     kind = type(value)
     if kind is str:
         budget -= len(value) + 2
     elif kind is int or kind is bool:
-        budget -= value.bit_length() * 3 // 10 + 2  # decimal digits, over-estimated
+        digits = value.bit_length() * 3 // 10 + 2  # decimal digits, over-estimated
+        if digits > _INT_DIGITS:
+            return None
+        budget -= digits
     elif kind is float:
-        budget -= 8 if math.isfinite(value) else budget + 1  # NaN and inf are not JSON
+        if not math.isfinite(value):  # NaN and inf are not JSON
+            return None
+        budget -= 8
     elif value is None:
         budget -= 4
+    elif isinstance(value, PurePath):
+        value = str(value)
+        budget -= len(value) + 2
+    elif isinstance(value, Enum):
+        return _to_json(value.value, budget)
     elif kind is dict:
-        budget -= 2
-        for key, item in value.items():
-            if type(key) is not str or budget < 0:
-                return None
-            left = _json_budget(item, budget - len(key) - 4)
-            if left is None:
-                return None
-            budget = left
+        return _dict_to_json(value, budget - 2)
     elif kind is list or kind is tuple:
-        budget -= 2
-        for item in value:
-            left = _json_budget(item, budget - 1) if budget >= 0 else None
-            if left is None:
-                return None
-            budget = left
+        return _list_to_json(value, budget - 2)
     else:
         return None
-    return budget if budget >= 0 else None
+    return (value, budget) if budget >= 0 else None
 
 
+def _dict_to_json(value: dict[Any, Any], budget: float) -> tuple[Any, float] | None:
+    data = {}
+    for key, item in value.items():
+        found = None if type(key) is not str or budget < 0 else \
+            _to_json(item, budget - len(key) - 4)
+        if found is None:
+            return None
+        data[key], budget = found
+    return (data, budget) if budget >= 0 else None
+
+
+def _list_to_json(value: list[Any] | tuple[Any, ...], budget: float
+                  ) -> tuple[Any, float] | None:
+    data = []
+    for item in value:
+        found = _to_json(item, budget - 1) if budget >= 0 else None
+        if found is None:
+            return None
+        data.append(found[0])
+        budget = found[1]
+    return (data, budget) if budget >= 0 else None
+
+
+_SCALARS = (type(None), bool, int, str)
 _repr = reprlib.Repr()  # bounded: a huge result must not cost a huge repr
 _repr.maxstring = _repr.maxother = _repr.maxlong = RESULT_CHARS
 _repr.maxlist = _repr.maxtuple = _repr.maxdict = _repr.maxset = _repr.maxdeque = 100

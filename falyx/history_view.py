@@ -50,6 +50,9 @@ class HistoryQuery:
     clear: bool = False
     skip_confirm: bool = False
     json: bool = False
+    #: Why `command` names no command of the app (`unknown command 'Z'; did you mean 'B'?`),
+    #: or None: with no record either, `history` says so and exits 2.
+    unknown_command: str | None = None
 
 
 def parse_since(text: str, now: float | None = None) -> float:
@@ -156,6 +159,9 @@ async def show_history(app: Falyx, query: HistoryQuery, session: Session) -> int
         rows = await use_history(app, lambda s: s.query(
             status=query.status, name=query.name, command=query.command, limit=query.limit,
             kind=query.kind, since=query.since))
+    if not rows and query.unknown_command:
+        render.render_error(f"Error: --command: {query.unknown_command}", console)
+        return 2
     if query.json:
         _print_json([r.as_json() for r in rows])
     elif query.run:
@@ -193,6 +199,9 @@ async def _show_one(app: Falyx, query: HistoryQuery, console: Any) -> int:
     index = query.result_index
     row = await use_history(app, lambda s: s.get(index) if index is not None
                              else s.last(query.command))
+    if row is None and query.unknown_command and index is None:
+        render.render_error(f"Error: --command: {query.unknown_command}", console)
+        return 2
     if row is None:
         if index is not None:
             render.render_error(f"Error: no history record with index {index}", console)
@@ -215,7 +224,7 @@ async def _show_one(app: Falyx, query: HistoryQuery, console: Any) -> int:
         return 1
     value = row.value
     text = value if isinstance(value, str) or row.result_format != JSON else json.dumps(
-        value, ensure_ascii=False)
+        value, ensure_ascii=False, allow_nan=False)
     sys.stdout.write(f"{text}\n")
     sys.stdout.flush()
     return 0
@@ -237,5 +246,6 @@ def _no_result(row: HistoryRow) -> str | None:
 
 
 def _print_json(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    """Strict JSON (no NaN): a stored value that is not JSON reads as its text (`value`)."""
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, allow_nan=False) + "\n")
     sys.stdout.flush()

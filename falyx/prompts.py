@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from falyx.errors import ConfirmationRequired
 
@@ -39,23 +41,46 @@ async def confirm(
 ) -> bool:
     """Ask yes/no; `never_prompt` answers the default; no terminal raises `ConfirmationRequired`.
 
-    Ctrl-C propagates as `KeyboardInterrupt`.
+    The question goes to stderr when stdin and stderr are terminals; when only stdin is (stderr
+    redirected: `2>&1 | tee run.log`), to the controlling terminal, `/dev/tty`, as git and sudo
+    do. With neither, `ConfirmationRequired` tells the user to pass -y. Ctrl-C propagates as
+    `KeyboardInterrupt`.
     """
     if never_prompt:
         return default
-    if not has_terminal():
-        raise ConfirmationRequired(
-            f"{hint or 'this command'} needs confirmation but there is no terminal to ask on; "
-            "pass -y (--skip-confirm) to run it, or -n (--never-prompt) to accept defaults"
-        )
-    import questionary
-    from prompt_toolkit.output import create_output
+    with _question_stream() as stream:
+        if stream is None:
+            raise ConfirmationRequired(
+                f"{hint or 'this command'} needs confirmation but there is no terminal to ask "
+                "on; pass -y (--skip-confirm) to go ahead without asking")
+        import questionary
+        from prompt_toolkit.output import create_output
 
-    question = questionary.confirm(
-        message, default=default, qmark="❓", instruction=" [Y/n] " if default else " [y/N] ",
-        output=create_output(stdout=sys.stderr),
-    )
-    return bool(await question.unsafe_ask_async())
+        question = questionary.confirm(
+            message, default=default, qmark="❓",
+            instruction=" [Y/n] " if default else " [y/N] ", output=create_output(stdout=stream),
+        )
+        return bool(await question.unsafe_ask_async())
+
+
+@contextmanager
+def _question_stream() -> Iterator[TextIO | None]:
+    """Where a question is drawn: stderr, the controlling terminal, or None (no terminal)."""
+    if has_terminal():
+        yield sys.stderr
+        return
+    terminal = None
+    if sys.stdin.isatty():
+        try:
+            terminal = open("/dev/tty", "w", encoding=sys.stdin.encoding or None,  # noqa: SIM115
+                            errors="replace")
+        except OSError as exc:  # no controlling terminal (setsid, a daemon)
+            logger.debug("no controlling terminal to ask on: %s", exc)
+    try:
+        yield terminal
+    finally:
+        if terminal is not None:
+            terminal.close()
 
 
 def prompt_history_path(app: Falyx) -> Path | None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -38,13 +38,39 @@ RUN_ID_CHARS = 8  # the Run column; `history --run` takes any unique prefix
 OUTCOME_CHARS = 80
 
 
+#: Off a terminal (a CI log, a pipe) lines are printed whole: never cut, never wrapped. Set
+#: $COLUMNS to wrap them at a width instead.
+WHOLE_LINES = 100_000
+_shared: tuple[TextIO, tuple[Any, ...], Console] | None = None
+
+
 def make_console() -> Console:
-    """A console on the current stderr; plain when it is not a terminal or NO_COLOR is set."""
+    """The console on the current stderr, one per stream: the log handler, the spinner and every
+    line falyx draws share it, so a spinner redraws around log lines (DESIGN §2.6, §2.9).
+
+    Plain when stderr is not a terminal or NO_COLOR is set. On a terminal lines wrap at its
+    width; elsewhere they are printed whole (`WHOLE_LINES`), or wrapped at $COLUMNS if set.
+    Nothing is ever cut without a mark.
+    """
+    global _shared
     stream = sys.stderr
-    plain = bool(os.environ.get("NO_COLOR")) or not stream.isatty()
-    width = None if stream.isatty() else int(os.environ.get("COLUMNS") or 120)
+    owner = getattr(stream, "owner", None)
+    if isinstance(owner, Console):  # a spinner is running (a LiveStream): draw through it
+        return owner
+    settings = (os.environ.get("NO_COLOR"), os.environ.get("COLUMNS"))
+    if _shared is None or _shared[0] is not stream or _shared[1] != settings:
+        _shared = (stream, settings, _new_console(stream))
+    return _shared[2]
+
+
+def _new_console(stream: TextIO) -> Console:
+    terminal = stream.isatty()
+    plain = bool(os.environ.get("NO_COLOR")) or not terminal
+    columns = os.environ.get("COLUMNS", "")
+    width = None if terminal else int(columns) if columns.isdigit() and int(columns) else \
+        WHOLE_LINES
     return Console(file=stream, no_color=plain, highlight=False, emoji=True, width=width,
-                   force_terminal=False if plain else None, soft_wrap=plain)
+                   force_terminal=False if plain else None)
 
 
 def _tree(node: PreviewNode, tree: Tree | None = None) -> Tree:
@@ -66,10 +92,28 @@ def render_error(message: str, console: Console | None = None) -> None:
 
 @contextmanager
 def spinner(message: str, enabled: bool = True) -> Iterator[None]:
-    """A spinner on stderr while the body runs, only on a colour terminal."""
+    """A spinner on stderr while the body runs, only on a colour terminal.
+
+    While it spins, whatever is written to stderr (log lines, a shell step's echo, prints), and
+    to stdout when it is the same terminal, goes out above it a whole line at a time, never
+    glued to its line (`falyx.live_streams`). stdout elsewhere (a pipe, a file) is left alone.
+    """
     console = make_console()
-    show = enabled and console.is_terminal and not console.no_color
-    with console.status(Text(message)) if show else nullcontext():
+    if not (enabled and console.is_terminal and not console.no_color):
+        yield
+        return
+    from rich.live import Live
+    from rich.spinner import Spinner
+
+    from falyx.live_streams import routed
+
+    def print_lines(text: str) -> None:
+        console.print(Text.from_ansi(text), soft_wrap=True)
+
+    live = Live(Spinner("dots", Text(message), style="status.spinner"), console=console,
+                transient=True, refresh_per_second=12.5, redirect_stdout=False,
+                redirect_stderr=False)
+    with live, routed(print_lines, console.file, owner=console):
         yield
 
 

@@ -11,6 +11,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from falyx.command import format_arguments
 from falyx.context import CANCELLED, OK, ExecutionContext
 from falyx.errors import FalyxError, RollbackError
 from falyx.interrupts import SIGNAL_EXIT, SignalScope, current_scope, signal_scope
@@ -66,10 +67,9 @@ async def execute(app: Falyx, request: RunRequest, session: Session) -> int:
     Under `execute_all` the signal handlers are already installed; otherwise this installs
     them for the run. rich is imported only when something is drawn.
     """
-    if _needs_confirm(request):
-        code = await _confirm(request.command, session, request.kwargs)
-        if code is not None:
-            return code
+    code = await _confirmed(request, session)
+    if code is not None:
+        return code
     scope = current_scope()
     if scope is None:
         with signal_scope(session.notify) as scope:
@@ -81,22 +81,32 @@ async def execute_all(app: Falyx, requests: list[RunRequest], session: Session) 
     """`run-all`: confirm every command first, then run them all concurrently under one
     signal handler; the highest exit code wins (130/143 when interrupted)."""
     for request in requests:
-        if _needs_confirm(request):
-            code = await _confirm(request.command, session, request.kwargs)
-            if code is not None:
-                return code
+        code = await _confirmed(request, session)
+        if code is not None:
+            return code
     with signal_scope(session.notify) as scope:
         codes = await asyncio.gather(*(_run(app, r, session, scope) for r in requests))
     return max(codes)
 
 
-def _needs_confirm(request: RunRequest) -> bool:
-    return (request.command.confirm or request.force_confirm) and not request.skip_confirm
+async def _confirmed(request: RunRequest, session: Session) -> int | None:
+    """Ask when the request needs it: None to go on, else the exit code to stop with."""
+    command = request.command
+    if (command.confirm or request.force_confirm) and not request.skip_confirm:
+        return await _confirm(command, session, request.kwargs)
+    if command.confirm:
+        _debug(command.key, "confirmation skipped (-y)", "confirm")
+    return None
 
 
 async def _run(app: Falyx, request: RunRequest, session: Session, scope: SignalScope) -> int:
     """Run one confirmed request under the invocation's signal scope; its exit code."""
     ctx, options = app.prepare(request.command, (), request.kwargs, overrides=request.overrides)
+    key = ctx.command or request.command.key
+    if logger.isEnabledFor(logging.DEBUG):
+        with_args = f" with {format_arguments(request.kwargs)}" if request.kwargs else ""
+        _debug(key, f"starting {request.command.description!r}{with_args} (run {ctx.run_id})",
+               "start")
     task = asyncio.ensure_future(app.drive(ctx, options))
     scope.track(task)
     with _spinner(request.command):
@@ -108,6 +118,8 @@ async def _run(app: Falyx, request: RunRequest, session: Session, scope: SignalS
         except Exception:
             pass  # the outcome is on ctx
     code = exit_code(ctx, scope.code or 130)
+    _debug(key, f"{ctx.status} in {ctx.duration or 0:.3f}s, exit code {code}", "end",
+           status=ctx.status, duration=ctx.duration)
     report(app, ctx, request, session, code)
     return code
 
@@ -121,8 +133,11 @@ async def _confirm(command: Command, session: Session, kwargs: Mapping[str, Any]
     try:
         if command.preview_before_confirm:
             render.render_preview(command.preview(kwargs=kwargs), console)
-        if await confirm(command.confirmation_for(kwargs), never_prompt=session.never_prompt,
-                         hint=f"command '{command.key}'"):
+        answer = await confirm(command.confirmation_for(kwargs),
+                               never_prompt=session.never_prompt, hint=f"command '{command.key}'")
+        _debug(command.key, ("confirmed" if answer else "declined")
+               + (" by default (-n)" if session.never_prompt else ""), "confirm")
+        if answer:
             return None
     except FalyxError as exc:
         render.render_error(f"Error: {exc}", console)
@@ -132,6 +147,11 @@ async def _confirm(command: Command, session: Session, kwargs: Mapping[str, Any]
         return 130
     console.print("Cancelled.")
     return 1
+
+
+def _debug(key: str, message: str, event: str, **fields: Any) -> None:
+    """One run-level DEBUG line (`-v`): `[D] confirmed`, `[D] OK in 0.201s, exit code 0`."""
+    logger.debug("[%s] %s", key, message, extra={"action": key, "event": event, **fields})
 
 
 def _spinner(command: Command) -> Any:
@@ -160,8 +180,8 @@ def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Sess
 
     With `--log-format json` the failure lines are JSON log records too.
     """
-    if request.json:
-        sys.stdout.write(json.dumps(outcome_json(ctx), default=repr) + "\n")
+    if request.json:  # strict JSON: outcome_json holds JSON data only (json_value)
+        sys.stdout.write(json.dumps(outcome_json(ctx), allow_nan=False) + "\n")
         sys.stdout.flush()
     quiet_success = ctx.status == OK and (request.json or ctx.result is None
                                           or not sys.stderr.isatty())
@@ -226,14 +246,14 @@ def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
     """`{"command", "status", "result", "duration", "error"}`, and `"rollback_errors"` when
     undoing the completed steps failed too, `"rollback_aborted": true` when an abort (the
     third Ctrl-C) left some of them not undone. `error` is `Type: message`; a cancelled run's
-    message says why (`CancelledError: Interrupted (SIGINT)`)."""
+    message says why (`CancelledError: Interrupted (SIGINT)`). The result is JSON data as the
+    history keeps it (`falyx.history_row.json_value`: a path as its text, NaN or an object as
+    its repr)."""
+    from falyx.history_row import json_value
+
     exc = ctx.exception
     undone = getattr(exc, "rollback_errors", None)
-    result = ctx.result if ctx.record_result else None
-    try:
-        json.dumps(result)
-    except (TypeError, ValueError):
-        result = repr(result)
+    result = json_value(ctx.result) if ctx.record_result else None
     return {
         "command": ctx.command,
         "status": ctx.status,
@@ -245,7 +265,6 @@ def outcome_json(ctx: ExecutionContext) -> dict[str, Any]:
     }
 
 
-
 def attach_history(app: Falyx, override: str | None) -> None:
     """Persist the app's history where `--history`, `FALYX_HISTORY` or the state dir say
     (for a mounted app: its root app's history, which its runs record into)."""
@@ -254,6 +273,7 @@ def attach_history(app: Falyx, override: str | None) -> None:
     app = app.root
 
     path = resolve_history_path(app.program, override if override is not None else app.history)
+    logger.debug("history: %s", path or "off (kept in memory)", extra={"event": "history"})
     if path is None:  # SQLite is not even loaded
         app.registry.store = None
         return

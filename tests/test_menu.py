@@ -225,7 +225,7 @@ async def test_words_after_a_key_are_parsed_by_the_commands_cli(tagged, capsys) 
     assert await handle_entry(app, Session(), "?t v3", parse) is None
 
     assert calls == [("v2 rc", True, 3)]  # shlex keeps the quoted words together
-    assert "⚑ Arguments: name='v3', force=False, count=1" in capsys.readouterr().err
+    assert "⚑ Arguments: name=v3, force=False, count=1" in capsys.readouterr().err
 
 
 async def test_bad_words_after_a_key_print_one_error_line_and_run_nothing(

@@ -179,11 +179,11 @@ def test_a_key_with_options_runs_the_command_with_the_clis_values(open_menu) -> 
     term.expect("building with 8 jobs")  # an int, converted by the command's Typer options
     term.prompt()
     term.type("?d --env prod\r")
-    term.expect("Command: 'D' — Deploy", "⚑ Arguments: env=Env.PROD")
+    term.expect("Command: 'D' — Deploy", "⚑ Arguments: env=prod")
     term.prompt()
     term.type("d --env prod\r")
-    term.expect("⚑ Arguments: env=Env.PROD",
-                "Confirm execution of D — Deploy (calls `deploy` with env=Env.PROD)")
+    term.expect("⚑ Arguments: env=prod",
+                "Confirm execution of D — Deploy (calls `deploy` with env=prod)")
     term.type("y")
     term.expect("deploying to prod")
     term.prompt()

@@ -43,8 +43,11 @@ __all__ = [
 
 ENV = "FALYX_EXECUTOR"
 DASK_MISSING = "Dask executors need the dask extra: pip install 'falyx[dask]'"
-_HINT = ("use 'process', 'process:N', 'thread', 'thread:N', 'dask', 'dask:N', "
-         "'dask://HOST:PORT' or a concurrent.futures.Executor")
+#: For a spec string (the CLI, FALYX_EXECUTOR, a config file): the strings only.
+_HINT = "use 'process', 'process:N', 'thread', 'thread:N', 'dask', 'dask:N' or 'dask://HOST:PORT'"
+#: For `executor=` in code, which may also be an object.
+_OBJECT_HINT = ("use 'process', 'process:N', 'thread', 'thread:N', 'dask', 'dask:N', "
+                "'dask://HOST:PORT' or a concurrent.futures.Executor")
 _pools: dict[str, Executor] = {}
 _lock = threading.Lock()
 _DEFAULT: contextvars.ContextVar[Executor | str | None] = contextvars.ContextVar(
@@ -108,7 +111,7 @@ def check_executor(spec: Executor | str | None) -> ExecutorSpec | None:
     if spec is None or isinstance(spec, Executor):
         return None
     if not isinstance(spec, str):
-        raise ExecutorError(f"unknown executor {spec!r}; {_HINT}")
+        raise ExecutorError(f"unknown executor {spec!r}; {_OBJECT_HINT}")
     return parse_executor(spec)
 
 

@@ -34,9 +34,7 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
 
     def show_version(value: bool) -> None:
         if value:
-            from falyx import __version__
-
-            typer.echo(f"{app.program} {app.version or __version__}")
+            typer.echo(version_line(app))
             raise typer.Exit()
 
     @t.callback(invoke_without_command=True, help=literal(app.title))
@@ -74,6 +72,18 @@ def add_callback(t: typer.Typer, app: "Falyx") -> None:
             return
         typer.echo(ctx.get_help())
         raise typer.Exit(2)
+
+
+def version_line(app: "Falyx") -> str:
+    """`--version`: `tools 0.3.0` (the app's `version=`); without one, falyx's own version,
+    named as such: `tools (falyx 0.1.0)`, or `falyx 0.1.0` for an app called falyx."""
+    from falyx import __version__
+
+    if app.version:
+        return f"{app.program} {app.version}"
+    if app.program == "falyx":
+        return f"falyx {__version__}"
+    return f"{app.program} (falyx {__version__})"
 
 
 def add_group_callback(t: typer.Typer, app: "Falyx") -> None:
@@ -233,6 +243,7 @@ def _add_history(t: typer.Typer, app: "Falyx") -> None:
             command=command_pattern(app, command), kind=kind,
             since=started, limit=limit, result_index=result_index, last_result=last_result,
             run=run, clear=clear, skip_confirm=skip_confirm, json=as_json,
+            unknown_command=_unknown_command(app, command),
         )
 
         async def job() -> int:
@@ -241,3 +252,17 @@ def _add_history(t: typer.Typer, app: "Falyx") -> None:
 
         jobs.dispatch(job)
 
+
+def _unknown_command(app: "Falyx", text: Optional[str]) -> Optional[str]:
+    """Why `history --command TEXT` names no command or submenu of `app` (with a "did you
+    mean"), or None when it does, or is a pattern (`O.*`)."""
+    from falyx.errors import CommandNotFound
+    from falyx.submenu import resolve_path
+
+    if text is None or not text.strip() or "*" in text:
+        return None
+    try:
+        resolve_path(app, text)
+    except CommandNotFound as exc:
+        return str(exc)
+    return None
