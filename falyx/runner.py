@@ -67,7 +67,7 @@ async def execute(app: Falyx, request: RunRequest, session: Session) -> int:
     them for the run. rich is imported only when something is drawn.
     """
     if _needs_confirm(request):
-        code = await _confirm(request.command, session, request.kwargs)
+        code = await _confirm(app, request, session)
         if code is not None:
             return code
     scope = current_scope()
@@ -82,7 +82,7 @@ async def execute_all(app: Falyx, requests: list[RunRequest], session: Session) 
     signal handler; the highest exit code wins (130/143 when interrupted)."""
     for request in requests:
         if _needs_confirm(request):
-            code = await _confirm(request.command, session, request.kwargs)
+            code = await _confirm(app, request, session)
             if code is not None:
                 return code
     with signal_scope(session.notify) as scope:
@@ -112,17 +112,20 @@ async def _run(app: Falyx, request: RunRequest, session: Session, scope: SignalS
     return code
 
 
-async def _confirm(command: Command, session: Session, kwargs: Mapping[str, Any]) -> int | None:
-    """Preview and ask, showing the arguments; None to go on, else the exit code to stop with."""
+async def _confirm(app: Falyx, request: RunRequest, session: Session) -> int | None:
+    """Preview and ask, showing the arguments and naming the command by its path (`O.C`);
+    None to go on, else the exit code to stop with."""
     from falyx import render
     from falyx.prompts import confirm
 
+    command, kwargs, label = request.command, request.kwargs, app.label(request.command)
     console = render.make_console()
     try:
         if command.preview_before_confirm:
-            render.render_preview(command.preview(kwargs=kwargs), console)
-        if await confirm(command.confirmation_for(kwargs), never_prompt=session.never_prompt,
-                         hint=f"command '{command.key}'"):
+            render.render_preview(app.preview(command, kwargs, overrides=request.overrides),
+                                  console)
+        if await confirm(command.confirmation_for(kwargs, label),
+                         never_prompt=session.never_prompt, hint=f"command '{label}'"):
             return None
     except FalyxError as exc:
         render.render_error(f"Error: {exc}", console)
