@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from falyx.app import Falyx
+from falyx.errors import UsageError
 
 
 def _fail(message: str) -> None:
@@ -23,12 +24,19 @@ def load_app(path: str) -> Falyx:
     there mounted as its submenus do not count).
 
     The file is imported as a module named after it, with its folder on `sys.path`, so
-    worker processes can import the functions its process steps send them.
+    worker processes can import the functions its process steps send them. A file that starts
+    its app when imported (no main guard) is one error line and exit 2.
     """
     file = Path(path)
     if not file.is_file():
         _fail(f"no such file: {path}")
-    namespace = vars(_import_file(file.resolve()))
+    from falyx.cli.entry import loading
+
+    try:
+        with loading(file.resolve()):
+            namespace = vars(_import_file(file.resolve()))
+    except UsageError as exc:  # the file starts its app when imported
+        _fail(str(exc))
     # apps mounted as another's submenus are part of that one
     apps = [value for value in namespace.values() if isinstance(value, Falyx) and not value.mount]
     if len(apps) != 1:
@@ -57,7 +65,11 @@ def _import_file(file: Path) -> object:
     spec = importlib.util.spec_from_file_location(name, file)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     sys.modules[name] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except BaseException:
+        del sys.modules[name]  # as `import` does: a failed module is not left half-made
+        raise
     return module
 
 

@@ -26,6 +26,7 @@ from falyx.submenu import (
     Submenu,
     app_hooks,
     check_key,
+    command_label,
     find_command,
     key_holder,
     label_prefix,
@@ -37,6 +38,7 @@ from falyx.submenu import (
 )
 
 if TYPE_CHECKING:
+    from falyx.action.base import PreviewNode
     from falyx.bottom_bar import BottomBar
 
 __all__ = ["BUILTIN_KEYS", "RESERVED_NAMES", "Falyx"]
@@ -227,6 +229,23 @@ class Falyx:
 
     def visible_commands(self) -> list[Command]:
         return [c for c in self.commands.values() if not c.hidden]
+
+    def label(self, command: Command) -> str:
+        """`command`'s path of keys from the root app (`O.R`; its key for a root app's own):
+        how its runs are recorded and how the CLI and menu name it."""
+        return command_label(self, command)
+
+    def preview(
+        self, command: Command, kwargs: Mapping[str, Any] | None = None, *,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> PreviewNode:
+        """The tree of what running `command` (of this app or a submenu's) with these
+        arguments and run options (`{"max_retries": 5}`, ...) would run, headed by its path."""
+        path = find_command(self, command)
+        if path:
+            return path[-1].app.preview(command, kwargs, overrides=overrides)
+        return command.preview(self._run_options(command, overrides=dict(overrides or {})),
+                               kwargs=kwargs)
 
     @property
     def root(self) -> Falyx:

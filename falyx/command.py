@@ -138,9 +138,10 @@ class Command(BaseAction):
     def preview(
         self, options: RunOptions | None = None, kwargs: Mapping[str, Any] | None = None
     ) -> PreviewNode:
-        """The tree of what would run; with `kwargs`, a line showing the arguments."""
+        """The tree of what would run; with `kwargs`, a line showing the arguments. Headed by
+        `options.command` (a mounted app's command: its path, `O.R`)."""
         options = options or self.run_options()
-        node = PreviewNode(f"Command: '{self.key}' — {self.description}")
+        node = PreviewNode(f"Command: '{options.command or self.key}' — {self.description}")
         if kwargs:
             node.children.append(PreviewNode(f"⚑ Arguments: {format_arguments(kwargs)}"))
         node.children.extend(self._detail_nodes(options))
@@ -152,16 +153,19 @@ class Command(BaseAction):
         """The question asked before running, without arguments (see `confirmation_for`)."""
         return self.confirmation_for()
 
-    def confirmation_for(self, kwargs: Mapping[str, Any] | None = None) -> str:
+    def confirmation_for(
+        self, kwargs: Mapping[str, Any] | None = None, label: str | None = None
+    ) -> str:
         """The question asked before running, with the arguments it will run with.
 
         E.g. ``Confirm execution of D — Deploy (calls `deploy` with env=prod)``; the
-        command's `confirm_message` instead when it has one.
+        command's `confirm_message` instead when it has one. `label` names the command
+        instead of its key (a mounted app's command: its path, `O.D`).
         """
         if self.confirm_message:
             return self.confirm_message
         with_args = f" with {format_arguments(kwargs)}" if kwargs else ""
-        return (f"Confirm execution of {self.key} — {self.description} "
+        return (f"Confirm execution of {label or self.key} — {self.description} "
                 f"(calls `{self.action.name}`{with_args}) ")
 
     def __repr__(self) -> str:

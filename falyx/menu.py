@@ -13,14 +13,21 @@ from __future__ import annotations
 
 import shlex
 import signal
-from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from falyx.app import Falyx
 from falyx.errors import CommandNotFound, UsageError
 from falyx.runner import SIGNAL_EXIT, RunRequest, Session, execute
-from falyx.submenu import BACK, BACK_KEY, BUILTIN_KEYS, SEPARATOR, Submenu, command_pattern
+from falyx.submenu import (
+    BACK,
+    BACK_KEY,
+    BUILTIN_KEYS,
+    SEPARATOR,
+    Submenu,
+    command_pattern,
+    label_prefix,
+)
 
 if TYPE_CHECKING:
     from prompt_toolkit.input import Input
@@ -30,19 +37,32 @@ if TYPE_CHECKING:
 
 __all__ = ["HISTORY_ROWS", "LineParser", "handle_entry", "run_menu"]
 
-#: Parses the words typed after a key with the command's own CLI (`falyx.cli.line_parser`):
-#: the request and what to close after running it, or None when it only printed help.
-#: Raises `UsageError` (Typer's message) on bad words.
-LineParser = Callable[["Command", list[str]],
-                      "tuple[RunRequest, AbstractContextManager[object]] | None"]
+
+class LineParser(Protocol):
+    """Reads the words typed after a key with the command's own CLI (`falyx.cli.line_parser`
+    gives one)."""
+
+    def __call__(
+        self, command: Command, words: list[str], *, label: str | None = None,
+        preview: bool = False,
+    ) -> tuple[RunRequest, AbstractContextManager[object]] | None:
+        """The request and what to close after running it, or None when the words only
+        printed help. `label` names the command in usage lines and errors; with `preview`,
+        no option is required. Raises `UsageError` (one line) on bad words."""
+
+    def complete(self, app: Falyx, words: list[str], incomplete: str) -> list[tuple[str, str, str]]:
+        """`(value, help, kind)` completing `incomplete` after `words` (a key of `app`'s menu
+        and the words after it); `kind` is `plain`, `file` or `dir`."""
+
 
 HISTORY_ROWS = 50
 _TERMINATED = SIGNAL_EXIT[signal.SIGTERM]
 # Words that also reach the built-ins, unless a command claims them as an alias or name.
 _BUILTIN_WORDS = {"HELP": "H", "HISTORY": "Y", "EXIT": "X", "QUIT": "X", "BACK": BACK_KEY}
-_HINT = ("Type a key (any case) to run its command, with its options after it (B --jobs 8; "
-         "B --help lists them); ?KEY to preview it without running; H -t TAG lists the "
-         "commands with a tag; Tab completes. X, Ctrl-D or Ctrl-C at the prompt exits.")
+_HINT = ("Type a key (any case) to run its command, with its options after it (KEY --name "
+         "VALUE; KEY --help lists them); ?KEY to preview it without running (options "
+         "optional); H -t TAG lists the commands with a tag; Tab completes keys, options and "
+         "their values. X, Ctrl-D or Ctrl-C at the prompt exits.")
 _SUBMENU_HINT = (" A key marked ▸ opens a submenu (O.R runs its R from here); in a submenu, "
                  "B goes back.")
 
@@ -69,7 +89,8 @@ async def run_menu(
     from falyx.prompts import menu_prompt, show_level
 
     session = session or Session()
-    prompt = menu_prompt(app, input=input, output=output)
+    complete = getattr(parse, "complete", None)
+    prompt = menu_prompt(app, input=input, output=output, complete=complete)
     current: Falyx = app
     while True:
         try:
@@ -81,7 +102,7 @@ async def run_menu(
             return outcome
         if outcome is not None and outcome is not current:  # into a submenu, or back
             current = outcome
-            show_level(prompt, current)
+            show_level(prompt, current, complete)
 
 
 async def handle_entry(
@@ -107,7 +128,8 @@ async def handle_entry(
             return _builtin(app, target, preview_only, words[1:])
         if isinstance(target, Submenu):
             return _open(target, preview_only, words)
-        parsed = (parse or _no_arguments)(target, words[1:])
+        parsed = (parse or _no_arguments)(target, words[1:], label=_relative_label(app, target),
+                                          preview=preview_only)
     except (UsageError, ValueError) as exc:  # ValueError: shlex, e.g. an unclosed quote
         render.render_error(f"Error: {exc}")
         return None
@@ -116,7 +138,8 @@ async def handle_entry(
     request, resources = parsed
     with resources:
         if preview_only:
-            render.render_preview(target.preview(kwargs=request.kwargs))
+            render.render_preview(app.preview(target, request.kwargs,
+                                              overrides=request.overrides))
             return None
         if await execute(app, request, session) == _TERMINATED:
             return _TERMINATED
@@ -140,11 +163,16 @@ def _open(submenu: Submenu, preview_only: bool, words: list[str]) -> Falyx | Non
 
 
 def _no_arguments(
-    command: Command, words: list[str]
+    command: Command, words: list[str], *, label: str | None = None, preview: bool = False
 ) -> tuple[RunRequest, AbstractContextManager[object]]:
     if words:
-        raise UsageError(f"{command.key}: this menu takes no options after a key")
+        raise UsageError(f"{label or command.key}: this menu takes no options after a key")
     return RunRequest(command), nullcontext()
+
+
+def _relative_label(app: Falyx, command: Command) -> str:
+    """How `app`'s prompt names `command`: its key, or its path below `app` (`O.S`)."""
+    return app.label(command).removeprefix(label_prefix(app))
 
 
 def _resolve(app: Falyx, text: str) -> Command | Submenu | str:

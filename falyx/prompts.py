@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from falyx.errors import ConfirmationRequired
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from prompt_toolkit import PromptSession
     from prompt_toolkit.history import History
     from prompt_toolkit.input import Input
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
 
     from falyx.app import Falyx
     from falyx.bottom_bar import BottomBar
+
+    #: `(app, words, incomplete) -> [(value, help, kind)]`: see `falyx.menu.LineParser`.
+    LineCompleter = Callable[[Falyx, list[str], str], list[tuple[str, str, str]]]
 
 __all__ = ["confirm", "has_terminal", "menu_message", "menu_prompt", "prompt_history_path",
            "show_level"]
@@ -103,13 +108,15 @@ def menu_prompt(
     input: Input | None = None,
     output: Output | None = None,
     history: History | None = None,
+    complete: LineCompleter | None = None,
 ) -> PromptSession[str]:
     """The menu's `> ` prompt: key completion, the bottom bar and its Ctrl-key toggles, set
     for `app`'s level (`show_level`; a mounted app's prompt shows its path, `ops > `).
 
     `input`/`output` default to the terminal (output on stderr); tests pass a pipe input and
     a `DummyOutput`. `history` defaults to the prompt history file beside the (root app's)
-    execution history (`prompt_history_path`).
+    execution history (`prompt_history_path`). `complete` completes the words after a key
+    (the CLI's, `falyx.menu.LineParser.complete`); without it, option names are offered.
     """
     from prompt_toolkit import PromptSession
     from prompt_toolkit.output import create_output
@@ -123,7 +130,7 @@ def menu_prompt(
         input=input,
         output=output if output is not None else create_output(stdout=sys.stderr),
     )
-    show_level(session, app)
+    show_level(session, app, complete)
     return session
 
 
@@ -134,7 +141,9 @@ def menu_message(app: Falyx) -> str:
     return "".join(f"{m.cli_name} > " for m in mount_path(app)) or "> "
 
 
-def show_level(session: PromptSession[str], app: Falyx) -> None:
+def show_level(
+    session: PromptSession[str], app: Falyx, complete: LineCompleter | None = None
+) -> None:
     """Point the prompt at `app`'s menu: its path, its keys (and `B` in a submenu), and the
     bottom bars of the apps on the way down (the root's first), with their toggles."""
     from prompt_toolkit.key_binding import merge_key_bindings
@@ -144,7 +153,7 @@ def show_level(session: PromptSession[str], app: Falyx) -> None:
     bars = [a.bottom_bar for a in (*(m.parent for m in mount_path(app)), app)
             if a.bottom_bar.items]
     session.message = menu_message(app)
-    session.completer = _key_completer(app)
+    session.completer = _key_completer(app, complete)
     session.bottom_toolbar = _toolbar(bars) if bars else None
     session.key_bindings = merge_key_bindings([_toggle_bindings(bar) for bar in bars])
     session.refresh_interval = 1.0 if bars else 0  # counters change while waiting
@@ -158,19 +167,16 @@ _BAR_STYLE = {
 }
 
 
-def _key_completer(app: Falyx) -> Any:
+def _key_completer(app: Falyx, complete: LineCompleter | None) -> Any:
     """Completes keys and aliases (any case) with their descriptions, submenu keys, the
-    built-ins (`B` in a submenu), then a command's options (`b --j` -> `b --jobs`)."""
+    built-ins (`B` in a submenu), paths into submenus (`o.` -> `O.S`), then the words after a
+    key: its options and their values (`b --env ` -> `dev`, `prod`) with `complete`, else its
+    option names."""
     from prompt_toolkit.completion import Completer, WordCompleter
 
-    from falyx.errors import FalyxError
-    from falyx.submenu import BACK, BACK_KEY, BUILTIN_KEYS
+    from falyx.submenu import BACK, BACK_KEY, BUILTIN_KEYS, SEPARATOR
 
-    meta: dict[str, str] = {}
-    for command in app.visible_commands():
-        for name in (command.key, *command.aliases):
-            meta[name] = command.description
-    meta.update({key: f"{sub.description} ▸" for key, sub in app.submenus.items()})
+    meta = _entry_meta(app)
     meta.update(BUILTIN_KEYS)
     if app.mount is not None:
         meta[BACK_KEY] = BACK
@@ -178,25 +184,87 @@ def _key_completer(app: Falyx) -> Any:
 
     class MenuCompleter(Completer):
         def get_completions(self, document: Any, event: Any) -> Any:
-            words = document.text_before_cursor.split()
-            if len(words) < 2 and not document.text_before_cursor[-1:].isspace():
-                yield from keys.get_completions(document, event)
+            text = document.text_before_cursor
+            words = text.split()
+            if len(words) < 2 and not text[-1:].isspace():
+                word = words[0].lstrip("?") if words else ""
+                if SEPARATOR in word:
+                    yield from _path_completions(app, word)
+                else:
+                    yield from keys.get_completions(document, event)
                 return
-            try:
-                command = app.get(words[0].lstrip("?")) if words else None
-            except FalyxError:
-                return
-            if command is not None:
-                options = WordCompleter(_option_words(command), WORD=True)
-                yield from options.get_completions(document, event)
+            incomplete = "" if text[-1:].isspace() else words.pop()
+            words[0] = words[0].lstrip("?")
+            if complete is None:
+                yield from _option_names(app, words[0], document, event)
+            else:
+                yield from _word_completions(complete, app, words, incomplete, event)
 
     return MenuCompleter()
 
 
-def _option_words(command: Any) -> list[str]:
+def _entry_meta(app: Falyx) -> dict[str, str]:
+    """Each key and alias of `app`'s visible commands, and its submenus' keys, described."""
+    meta = {name: c.description for c in app.visible_commands() for name in (c.key, *c.aliases)}
+    meta.update({key: f"{sub.description} ▸" for key, sub in app.submenus.items()})
+    return meta
+
+
+def _path_completions(app: Falyx, word: str) -> Any:
+    """`o.` -> `O.S`, `O.L`, ... : the entries of the submenu the path before the last `.`
+    names."""
+    from prompt_toolkit.completion import Completion
+
+    from falyx.errors import FalyxError
+    from falyx.submenu import SEPARATOR, Submenu
+
+    head, _, last = word.rpartition(SEPARATOR)
+    try:
+        submenu = app.entry(head)
+    except FalyxError:
+        return
+    if not isinstance(submenu, Submenu):
+        return
+    for key, description in _entry_meta(submenu.app).items():
+        if key.startswith(last.upper()):
+            yield Completion(f"{head.upper()}{SEPARATOR}{key}", -len(word),
+                             display_meta=description)
+
+
+def _word_completions(
+    complete: LineCompleter, app: Falyx, words: list[str], incomplete: str, event: Any
+) -> Any:
+    """The CLI's completions of `incomplete`; after a bare space, the long option names."""
+    from prompt_toolkit.completion import Completion, PathCompleter
+    from prompt_toolkit.document import Document
+
+    items = complete(app, words, incomplete)
+    if not items and not incomplete:  # as a shell does after `-`, without typing it
+        items = [i for i in complete(app, words, "--") if i[0].startswith("--")]
+    # `--name=VALUE`: Click completes the value; the completion keeps the `--name=`.
+    head, equals, _ = incomplete.partition("=")
+    name = head + equals if equals and head[:1] == "-" else ""
+    for value, help_text, kind in items:
+        if kind in ("file", "dir"):  # Click leaves paths to the shell: complete them here
+            paths = PathCompleter(only_directories=kind == "dir", expanduser=True)
+            yield from paths.get_completions(Document(incomplete[len(name):]), event)
+            return
+        yield Completion(name + value, -len(incomplete), display_meta=help_text or None)
+
+
+def _option_names(app: Falyx, key: str, document: Any, event: Any) -> Any:
+    """Without the CLI: the option names of the command `key` names."""
+    from prompt_toolkit.completion import WordCompleter
+
+    from falyx.errors import FalyxError
     from falyx.signature import RUN_OPTION_NAMES, option_names
 
-    return [*(n for p in command.parameters() for n in option_names(p)), *RUN_OPTION_NAMES]
+    try:
+        command = app.get(key)
+    except FalyxError:
+        return
+    words = [*(n for p in command.parameters() for n in option_names(p)), *RUN_OPTION_NAMES]
+    yield from WordCompleter(words, WORD=True).get_completions(document, event)
 
 
 def _toolbar(bars: list[BottomBar]) -> Any:

@@ -67,7 +67,7 @@ async def execute(app: Falyx, request: RunRequest, session: Session) -> int:
     Under `execute_all` the signal handlers are already installed; otherwise this installs
     them for the run. rich is imported only when something is drawn.
     """
-    code = await _confirmed(request, session)
+    code = await _confirmed(app, request, session)
     if code is not None:
         return code
     scope = current_scope()
@@ -81,7 +81,7 @@ async def execute_all(app: Falyx, requests: list[RunRequest], session: Session) 
     """`run-all`: confirm every command first, then run them all concurrently under one
     signal handler; the highest exit code wins (130/143 when interrupted)."""
     for request in requests:
-        code = await _confirmed(request, session)
+        code = await _confirmed(app, request, session)
         if code is not None:
             return code
     with signal_scope(session.notify) as scope:
@@ -89,11 +89,11 @@ async def execute_all(app: Falyx, requests: list[RunRequest], session: Session) 
     return max(codes)
 
 
-async def _confirmed(request: RunRequest, session: Session) -> int | None:
+async def _confirmed(app: Falyx, request: RunRequest, session: Session) -> int | None:
     """Ask when the request needs it: None to go on, else the exit code to stop with."""
     command = request.command
     if (command.confirm or request.force_confirm) and not request.skip_confirm:
-        return await _confirm(command, session, request.kwargs)
+        return await _confirm(app, request, session)
     if command.confirm:
         _debug(command.key, "confirmation skipped (-y)", "confirm")
     return None
@@ -124,18 +124,21 @@ async def _run(app: Falyx, request: RunRequest, session: Session, scope: SignalS
     return code
 
 
-async def _confirm(command: Command, session: Session, kwargs: Mapping[str, Any]) -> int | None:
-    """Preview and ask, showing the arguments; None to go on, else the exit code to stop with."""
+async def _confirm(app: Falyx, request: RunRequest, session: Session) -> int | None:
+    """Preview and ask, showing the arguments and naming the command by its path (`O.C`);
+    None to go on, else the exit code to stop with."""
     from falyx import render
     from falyx.prompts import confirm
 
+    command, kwargs, label = request.command, request.kwargs, app.label(request.command)
     console = render.make_console()
     try:
         if command.preview_before_confirm:
-            render.render_preview(command.preview(kwargs=kwargs), console)
-        answer = await confirm(command.confirmation_for(kwargs),
-                               never_prompt=session.never_prompt, hint=f"command '{command.key}'")
-        _debug(command.key, ("confirmed" if answer else "declined")
+            render.render_preview(app.preview(command, kwargs, overrides=request.overrides),
+                                  console)
+        answer = await confirm(command.confirmation_for(kwargs, label),
+                               never_prompt=session.never_prompt, hint=f"command '{label}'")
+        _debug(label, ("confirmed" if answer else "declined")
                + (" by default (-n)" if session.never_prompt else ""), "confirm")
         if answer:
             return None

@@ -24,9 +24,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BACK", "BACK_KEY", "BUILTIN_KEYS", "RESERVED_NAMES", "SEPARATOR", "Submenu", "app_hooks",
-    "check_key", "check_mount", "command_pattern", "find_command", "find_entry", "key_holder",
-    "label_prefix", "mount_path", "name_holder", "new_submenu", "resolve_path", "subtree",
-    "unknown_message",
+    "check_key", "check_mount", "command_label", "command_pattern", "find_command", "find_entry",
+    "key_holder", "key_paths", "label_prefix", "mount_path", "name_holder", "new_submenu",
+    "resolve_path", "subtree", "unknown_message",
 ]
 
 #: The menu's built-in keys (in every app) and the CLI's built-in command names.
@@ -125,7 +125,14 @@ def unknown_message(app: Falyx, key: str, prefix: str = "") -> str:
                **{k: k for k in app.key_index}}  # a key wins over a name that looks alike
     close = difflib.get_close_matches(key.strip().upper(), list(choices), n=1, cutoff=0.5)
     path = prefix + SEPARATOR if prefix else ""
-    hint = f"; did you mean '{path}{choices[close[0]]}'?" if close else "; see 'help' for commands"
+    if close:
+        hint = f"; did you mean '{path}{choices[close[0]]}'?"
+    elif prefix and app.mount is not None:  # 'help' would list the root's commands
+        keys = [c.key for c in app.visible_commands()] + list(app.submenus)
+        listed = f"its keys are {', '.join(keys)}" if keys else "it has no commands"
+        hint = f"; {prefix} is the menu {app.mount.description!r}: {listed}"
+    else:
+        hint = "; see 'help' for commands"
     return f"unknown command '{path}{key.strip()}'{hint}"
 
 
@@ -175,8 +182,25 @@ def command_pattern(app: Falyx, text: str | None) -> str | None:
         return wanted if wanted.startswith(prefix) else prefix + wanted
     if isinstance(found, Submenu):
         return label_prefix(found.app) + "*"
-    path = find_command(app, found)
-    return label_prefix(path[-1].app if path else app) + found.key
+    return command_label(app, found)
+
+
+def command_label(app: Falyx, command: Command) -> str:
+    """`command`'s path of keys from the root app (`O.R`; `R` for a root app's own), found
+    from `app`: what its runs are recorded as, and what `run` takes from the root."""
+    path = find_command(app, command)
+    return label_prefix(path[-1].app if path else app) + command.key
+
+
+def key_paths(app: Falyx, *, menus: bool = False) -> list[str]:
+    """What `run` (with `menus`, `preview`) accepts from `app`, for completion: the keys and
+    aliases of its visible commands, then each submenu's (its key too, with `menus`) as paths
+    (`O.R`, `O.D.V`)."""
+    keys = [k for c in app.visible_commands() for k in (c.key, *c.aliases)]
+    for key, submenu in app.submenus.items():
+        below = key_paths(submenu.app, menus=menus)
+        keys += [key] * menus + [key + SEPARATOR + k for k in below]
+    return keys
 
 
 def app_hooks(app: Falyx) -> HookManager:

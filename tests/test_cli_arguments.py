@@ -237,8 +237,10 @@ def test_a_required_argument_makes_run_all_exit_2_naming_the_command() -> None:
     result = run_cli(make_app(row, seen), ["run-all", "-t", "t"])
 
     assert result.exit_code == 2
-    # one line, naming the command that cannot run
-    assert result.stderr == "Error: Missing argument 'v'. Try 'types keep -h' for help.\n"
+    # one line, naming the command that cannot run and saying why
+    assert result.stderr == (
+        "Error: run-all runs each command with its defaults, and command K (Keep) has a "
+        "required argument 'v'; run it on its own: run K ...\n")
     assert seen == []
 
 

@@ -141,7 +141,9 @@ def test_a_confirmation_in_a_submenu_without_a_terminal_exits_2_asking_for_y() -
     accepted = cli("ops", "careful", "-y")
 
     assert refused.exit_code == 2
-    assert "command 'C' needs confirmation" in refused.stderr and "pass -y" in refused.stderr
+    # named by its path from the root, as its runs are recorded
+    assert "command 'O.C' needs confirmation" in refused.stderr and "pass -y" in refused.stderr
+    assert "Command: 'O.C' — Careful" in refused.stderr
     assert refused.stdout == ""
     assert accepted.stdout == "careful done\n"
 
@@ -234,10 +236,12 @@ def test_preview_of_a_submenu_lists_its_commands_and_runs_nothing() -> None:
     assert nested.stderr.splitlines()[0] == "Submenu: 'O.D' — Database (`db`: 🗄 DB tools)"
 
 
-def test_preview_of_a_command_at_depth() -> None:
+def test_preview_of_a_command_at_depth_is_headed_by_its_path() -> None:
     assert cli("ops", "preview", "R").stderr.splitlines()[0] == (
-        "Command: 'R' — Restart the database.")
-    assert cli("preview", "O.D.V").stderr.splitlines()[0] == "Command: 'V' — Vacuum a table."
+        "Command: 'O.R' — Restart the database.")
+    assert cli("preview", "O.D.V").stderr.splitlines()[0] == "Command: 'O.D.V' — Vacuum a table."
+    assert cli("ops", "db", "preview", "v", "--table", "t1").stderr.splitlines()[:2] == [
+        "Command: 'O.D.V' — Vacuum a table.", "├── ⚑ Arguments: table='t1'"]
 
 
 # -- completion ------------------------------------------------------------------------------
@@ -254,15 +258,19 @@ def complete(line: str) -> list[str]:
     ("tools o", ["ops"]),
     ("tools ops re", ["restart-db"]),
     ("tools ops d", ["db"]),
-    ("tools ops run ", ["R", "RS", "S", "F", "U", "C"]),
+    ("tools ops run ", ["R", "RS", "S", "F", "U", "C", "D.V"]),
+    ("tools run ", ["R", "O.R", "O.RS", "O.S", "O.F", "O.U", "O.C", "O.D.V"]),
+    ("tools run o.d", ["o.d.v"]),
+    ("tools run O.R --f", ["--force"]),
     ("tools ops run r", ["r", "rs"]),
     ("tools ops run R --f", ["--force"]),
     ("tools ops restart-db --f", ["--force"]),
-    ("tools ops preview ", ["R", "RS", "S", "F", "U", "C", "D"]),
+    ("tools ops preview ", ["R", "RS", "S", "F", "U", "C", "D", "D.V"]),
     ("tools ops run-all -t ", ["x"]),
     ("tools ops db run ", ["V"]),
     ("tools ops db vacuum --t", ["--table"]),
-    ("tools preview o", ["o"]),
+    ("tools preview o", ["o", "o.r", "o.rs", "o.s", "o.f", "o.u", "o.c", "o.d", "o.d.v"]),
+    ("tools preview O.D.V --t", ["--table"]),
 ])
 def test_shell_completion_works_at_depth(line: str, offered: list[str]) -> None:
     assert complete(line) == offered

@@ -75,7 +75,7 @@ def test_help_history_preview_and_paths_work_at_depth(menu, tmp_path: Path) -> N
     term.type("?d\r")
     term.expect("Submenu: 'O.D' — Database (`db`: 🗄 DB tools)", "Command: 'V' — Vacuum", OPS)
     term.type("?r --force\r")
-    term.expect("Command: 'R' — Restart the database.", "⚑ Arguments: force=True", OPS)
+    term.expect("Command: 'O.R' — Restart the database.", "⚑ Arguments: force=True", OPS)
     term.type("r\r")
     term.expect("restarting the database (force=False)", OPS)
     term.type("h\r")

@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from falyx.cli import jobs
-from falyx.cli.core import complete_keys, line_parser, parse_command
+from falyx.cli.core import missing_required, parse_command
+from falyx.cli.keyed import PREVIEW_HELP, lazy_preview
 from falyx.cli.lazy import BuiltinCommand, LazyCommand, build_single
 from falyx.cli.options import literal
+from falyx.submenu import mount_path
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
@@ -105,7 +107,12 @@ def add_group_callback(t: typer.Typer, app: "Falyx") -> None:
 
 def _menu(app: "Falyx", session: "Session", ctx: typer.Context) -> None:
     """The menu, opened at `app` (a mounted app's menu has B to go back up)."""
-    parse = line_parser(ctx.find_root(), app.root)
+    from falyx.cli.menu_line import line_parser
+
+    root = ctx
+    for _ in mount_path(app):  # the context of the root app's group (`app` may be mounted)
+        root = root.parent
+    parse = line_parser(root, app.root)
 
     async def job() -> int:
         from falyx.prompts import has_terminal
@@ -124,29 +131,20 @@ def _menu(app: "Falyx", session: "Session", ctx: typer.Context) -> None:
 
 
 _HELP = {
-    "preview": "Show the tree of what a command would run (a submenu: its commands); run "
-               "nothing.",
+    "preview": PREVIEW_HELP,
     "help": "List the commands and submenus, grouped by tag.",
-    "run-all": "Run every command with a tag, concurrently.",
+    "run-all": "Run every command with a tag, concurrently, each with its defaults (it takes "
+               "no command options: run a command with a required option on its own).",
     "history": "Show the execution history (persists across runs; in a submenu, its runs).",
 }
 
 
 def lazy_builtins(app: "Falyx") -> list[LazyCommand]:
     """`preview`, `help`, `run-all` and `history`, each built on first use."""
-    adders = {"preview": _add_preview, "help": _add_help, "run-all": _add_run_all,
-              "history": _add_history}
-    return [LazyCommand(name, doc, build=partial(build_single, partial(adders[name], app=app)))
+    adders = {"help": _add_help, "run-all": _add_run_all, "history": _add_history}
+    return [lazy_preview(app) if name == "preview" else
+            LazyCommand(name, doc, build=partial(build_single, partial(adders[name], app=app)))
             for name, doc in _HELP.items()]
-
-
-def _add_preview(t: typer.Typer, app: "Falyx") -> None:
-    @t.command("preview", help=_HELP["preview"], cls=BuiltinCommand)
-    def preview(key: Annotated[str, typer.Argument(
-            metavar="KEY", autocompletion=complete_keys(app, menus=True))]) -> None:
-        from falyx.render import render_preview
-
-        render_preview(jobs.lookup(app, key, menus=True).preview())
 
 
 def _add_help(t: typer.Typer, app: "Falyx") -> None:
@@ -180,6 +178,13 @@ def _add_run_all(t: typer.Typer, app: "Falyx") -> None:
         commands = [c for c in app.commands.values() if tag in c.tags]
         if not commands:
             jobs.fail(f"no command has the tag '{tag}'", 2)
+        for command in commands:  # before anything runs
+            missing = missing_required(ctx.parent, command)
+            if missing:
+                jobs.fail(f"run-all runs each command with its defaults, and command "
+                          f"{command.key} ({command.description}) has a required "
+                          f"{' and a required '.join(missing)}; run it on its own: "
+                          f"run {command.key} ...")
         session = jobs.session_of(ctx)
         # Each command's defaults, converted by its own subcommand as `run KEY` would.
         outer = {"falyx_skip_confirm": skip_confirm, "falyx_json": as_json}

@@ -1,14 +1,15 @@
 """The headless CLI: a Typer app compiled from the registry (`build_typer`), and `run_argv`.
 
 One argument model (DESIGN §2.6): each command's Typer subcommand parses and converts its
-arguments, and every other path goes through that same subcommand — `run` is a group whose
-subcommands are those, keyed; `run-all` and the menu's `KEY --opt v` line use
-`parse_command` — so a function receives the same values whichever way it was called.
+arguments, and every other path goes through that same subcommand — `run` and `preview` are
+groups whose subcommands are those, keyed (`falyx.cli.keyed`); `run-all` and the menu's
+`KEY --opt v` line use `parse_command` — so a function receives the same values whichever way
+it was called, and a preview shows the values a run would get.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import ExitStack
 from copy import copy
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,6 @@ from falyx.cli.options import (
     option_parameter,
     run_parameters,
 )
-from falyx.errors import FalyxError, UsageError
 from falyx.submenu import find_command
 
 if TYPE_CHECKING:  # the runner (asyncio, signals, prompts) loads when something runs
@@ -37,13 +37,20 @@ if TYPE_CHECKING:  # the runner (asyncio, signals, prompts) loads when something
     from falyx.runner import RunRequest, Session
     from falyx.submenu import Submenu
 
-__all__ = ["build_typer", "complete_keys", "line_parser", "parse_command", "run_job"]
+__all__ = [
+    "OUTER", "CommandWithRunOptions", "build_typer", "missing_required", "parse_command",
+    "run_job", "subcommand",
+]
 
-# Keys in the context tree's shared `meta`. _OUTER: run options given outside the command's
+# Keys in the context tree's shared `meta`. OUTER: run options given outside the command's
 # subcommand (`run -y KEY`, `run-all --json`). _PARSE_ONLY: set while `parse_command` runs a
-# subcommand, which then hands its request back instead of running it.
-_OUTER = "falyx.outer_run_options"
+# subcommand, which then hands its request back instead of running it. _MISSING: where a
+# preview's subcommand leaves the required options (and arguments) it was not given.
+OUTER = "falyx.outer_run_options"
 _PARSE_ONLY = "falyx.parse_only"
+_MISSING = "falyx.missing_required"
+
+
 def _request(command: Command, values: dict[str, Any], outer: Mapping[str, Any]) -> RunRequest:
     """Split converted values into the command's own arguments and the run options.
 
@@ -91,13 +98,16 @@ def run_job(
 
 def parse_command(
     parent: typer.Context, command: Command, tokens: list[str],
-    outer: Mapping[str, Any] | None = None, app: Falyx | None = None,
+    outer: Mapping[str, Any] | None = None, app: Falyx | None = None, *,
+    name: str | None = None, preview: bool = False,
 ) -> tuple[RunRequest, ExitStack]:
     """Parse `tokens` with `command`'s subcommand, converted exactly as Typer converts them.
 
     `parent` is the context of the group holding the subcommand, or with `app` (the app that
     group was built from), of a group above it: the subcommand is then found through the
-    sub-groups of the submenus on the way. `outer` holds run options given outside it.
+    sub-groups of the submenus on the way. `outer` holds run options given outside it. `name`
+    is the command's name in usage lines (default: its CLI name). With `preview`, nothing is
+    required and the request holds only the arguments given or defaulted.
     Returns the request and what to close once it has run.
 
     Raises:
@@ -105,15 +115,32 @@ def parse_command(
         typer.Exit: `--help` was asked for and has been printed.
     """
     sub = subcommand(parent, command, app)
+    if preview:
+        sub = sub.for_preview()
     meta = parent.meta
-    meta[_PARSE_ONLY], meta[_OUTER] = True, dict(outer or {})
+    meta[_PARSE_ONLY], meta[OUTER] = True, dict(outer or {})
     try:
-        with sub.make_context(command.cli_name, list(tokens), parent=parent) as sub_ctx:
+        with sub.make_context(name or command.cli_name, list(tokens), parent=parent) as sub_ctx:
             request = sub.invoke(sub_ctx)
             return request, _keep_open(sub_ctx)
     finally:
+        for key in (_PARSE_ONLY, OUTER, _MISSING):
+            meta.pop(key, None)
+
+
+def missing_required(parent: typer.Context, command: Command) -> list[str]:
+    """The required options and arguments of `command` (in the group of `parent`) that its
+    defaults and the environment leave empty, named as Click does (`option '--env'`)."""
+    sub = subcommand(parent, command).for_preview()
+    meta = parent.meta
+    meta[_PARSE_ONLY] = True
+    try:
+        with sub.make_context(command.cli_name, [], parent=parent) as sub_ctx:
+            sub.invoke(sub_ctx)
+            return list(meta.get(_MISSING, ()))
+    finally:
         meta.pop(_PARSE_ONLY, None)
-        meta.pop(_OUTER, None)
+        meta.pop(_MISSING, None)
 
 
 def subcommand(parent: typer.Context, command: Command, app: Falyx | None = None) -> Any:
@@ -124,24 +151,6 @@ def subcommand(parent: typer.Context, command: Command, app: Falyx | None = None
     for submenu in path or ():
         group = group.get_command(parent, submenu.cli_name)
     return group.get_command(parent, command.cli_name)
-
-
-def line_parser(
-    parent: typer.Context, app: Falyx | None = None,
-) -> Callable[[Command, list[str]], tuple[RunRequest, ExitStack] | None]:
-    """For the menu: parse the words typed after a key, or raise `UsageError` with Typer's
-    message (None when the words asked for `--help`, which has been printed). `parent` is
-    the context of the group built from `app` (the root's, for a menu with submenus)."""
-
-    def parse(command: Command, tokens: list[str]) -> tuple[RunRequest, ExitStack] | None:
-        try:
-            return parse_command(parent, command, tokens, app=app)
-        except typer.Exit:
-            return None
-        except typer.TyperException as exc:
-            raise UsageError(f"{command.key}: {exc.format_message()}") from None
-
-    return parse
 
 
 def _lazy_command(app: Falyx, command: Command) -> LazyCommand:
@@ -158,9 +167,46 @@ def _lazy_command(app: Falyx, command: Command) -> LazyCommand:
 
 class CommandWithRunOptions(OwnOptions, typer.core.TyperCommand):
     """A command's subcommand: its run options (and `--help`) are falyx's, the rest the
-    user's, converted by Typer."""
+    user's, converted by Typer. Its `for_preview()` copy requires nothing."""
 
     own_options = frozenset({*RUN_KEYS, "help"})
+    preview_only = False
+    _optional: dict[int, Any]
+
+    def for_preview(self) -> CommandWithRunOptions:
+        """A copy for `preview`: the same parameters, none required (a preview shows what
+        would run with what is given), and its callback shows the tree instead of running."""
+        preview = copy(self)
+        preview.preview_only, preview._optional = True, {}
+        return preview
+
+    def get_params(self, ctx: typer.Context) -> list[Any]:
+        params = super().get_params(ctx)
+        if not self.preview_only:
+            return params
+        return [self._optional.setdefault(id(p), _optional(p)) if p.required else p
+                for p in params]
+
+
+def _optional(param: Any) -> Any:
+    relaxed = copy(param)
+    relaxed.required = False
+    return relaxed
+
+
+def _drop_missing(ctx: typer.Context, values: dict[str, Any]) -> None:
+    """A preview's values less the required parameters left empty, named in the meta."""
+    missing = [p for p in ctx.command.params if p.required and values.get(p.name) is None]
+    for param in missing:
+        values.pop(param.name, None)
+    ctx.meta[_MISSING] = [_described(param) for param in missing]
+
+
+def _described(param: Any) -> str:
+    """`option '--env'` or `argument 'NAME'`, as Click names them in its messages."""
+    if param.param_type_name == "argument":
+        return f"argument '{param.name}'"
+    return f"{param.param_type_name} " + " / ".join(f"'{name}'" for name in param.opts)
 
 
 def _add_command(t: typer.Typer, app: Falyx, command: Command, doc: str, short: str) -> None:
@@ -169,84 +215,23 @@ def _add_command(t: typer.Typer, app: Falyx, command: Command, doc: str, short: 
 
     def invoke(**values: Any) -> RunRequest | None:
         ctx: typer.Context = values.pop("falyx_ctx")
-        request = _request(command, values, ctx.meta.get(_OUTER) or {})
+        preview = ctx.command.preview_only
+        if preview:
+            _drop_missing(ctx, values)
+        request = _request(command, values, ctx.meta.get(OUTER) or {})
         if ctx.meta.get(_PARSE_ONLY):
             return request
+        if preview:
+            from falyx.render import render_preview
+
+            render_preview(app.preview(command, request.kwargs, overrides=request.overrides))
+            return None
         jobs.dispatch(run_job(app, jobs.session_of(ctx), request, _keep_open(ctx)))
         return None
 
     t.command(name=command.cli_name, hidden=command.hidden, help=doc, short_help=short,
               cls=CommandWithRunOptions)(
         make_callback(invoke, params, command.cli_name or command.key, doc))
-
-
-def complete_keys(app: Falyx, menus: bool = False) -> Callable[[str], list[str]]:
-    """Shell completion of command keys and aliases (and submenu keys, with `menus`), in
-    lower case after a lower-case start."""
-
-    def complete(incomplete: str) -> list[str]:
-        lower = incomplete.islower()
-        keys = [*_keys(app), *(app.submenus if menus else ())]
-        return [k.lower() if lower else k for k in keys if k.lower().startswith(incomplete.lower())]
-
-    return complete
-
-
-def _keys(app: Falyx) -> list[str]:
-    return [k for c in app.visible_commands() for k in (c.key, *c.aliases)]
-
-
-def _run_group_class(app: Falyx) -> type[typer.core.TyperGroup]:
-    """`run`'s class: its subcommands are the keys, each one the command's own subcommand.
-
-    So `run KEY ARGS` parses, converts, helps and completes exactly as the named subcommand.
-    """
-
-    class RunGroup(OwnOptions, typer.core.TyperGroup):
-        def list_commands(self, ctx: typer.Context) -> list[str]:
-            return _keys(app)
-
-        def shell_complete(self, ctx: typer.Context, incomplete: str) -> list[Any]:
-            if not (incomplete[:1].isalpha() and incomplete.islower()):
-                return super().shell_complete(ctx, incomplete)
-            items = super().shell_complete(ctx, incomplete.upper())  # keys are upper case
-            for item in items:
-                item.value = item.value.lower()
-            return items
-
-        def get_command(self, ctx: typer.Context, name: str) -> Any:
-            try:
-                command = app.get(name)
-            except FalyxError as exc:
-                if ctx.resilient_parsing:  # shell completion: stay quiet
-                    return None
-                jobs.fail(str(exc), exc.exit_code)
-            keyed = copy(subcommand(ctx.parent, command, app))  # listed, shown under its key
-            keyed.name = name.upper()
-            return keyed
-
-    return RunGroup
-
-
-_RUN_HELP = "Run a command by key or alias (any case): run KEY [ARGS]"
-
-
-def _lazy_run(app: Falyx) -> LazyCommand:
-    """`run`: a group whose subcommands are the keys."""
-    return LazyCommand("run", _RUN_HELP, build=lambda: build_single(
-        lambda t: _add_run(t, app), name="run", cls=_run_group_class(app),
-        invoke_without_command=True, subcommand_metavar="KEY [ARGS]..."))
-
-
-def _add_run(run: typer.Typer, app: Falyx) -> None:
-    def invoke(**values: Any) -> None:
-        ctx: typer.Context = values.pop("falyx_ctx")
-        if ctx.invoked_subcommand is None:
-            jobs.fail("missing KEY: run KEY [ARGS] (the 'help' command lists the keys)")
-        ctx.meta[_OUTER] = values  # run options given before KEY
-
-    params = [context_parameter(), *run_parameters()]
-    run.callback(help=_RUN_HELP)(make_callback(invoke, params, "run", _RUN_HELP))
 
 
 def build_typer(app: Falyx) -> typer.Typer:
@@ -272,10 +257,11 @@ def _entries(app: Falyx) -> list[LazyCommand]:
     """`app`'s subcommands, in the order Typer lists them: its commands, the built-ins, its
     submenus as sub-groups, then `run`."""
     from falyx.cli import builtins as builtins_cli
+    from falyx.cli.keyed import lazy_run
 
     return [*(_lazy_command(app, c) for c in app.commands.values()),
             *builtins_cli.lazy_builtins(app), *map(_lazy_submenu, app.submenus.values()),
-            _lazy_run(app)]
+            lazy_run(app)]
 
 
 def _lazy_submenu(submenu: Submenu) -> LazyCommand:

@@ -6,18 +6,52 @@ asyncio); `run_argv` is the same for a caller already in a loop (`await app.run(
 
 from __future__ import annotations
 
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from falyx.cli import jobs
 from falyx.cli.options import compile_app
-from falyx.errors import RegistrationError
+from falyx.errors import RegistrationError, UsageError
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
 
-__all__ = ["parse_argv", "run_argv"]
+__all__ = ["loading", "parse_argv", "run_argv"]
+
+#: The file the `falyx` script is importing, while it does (`loading`).
+_LOADING: ContextVar[Path | None] = ContextVar("falyx_loading", default=None)
+
+
+@contextmanager
+def loading(file: Path) -> Iterator[None]:
+    """While the `falyx` script imports `file` (an absolute path) to find its app.
+
+    An app started from that file as it is imported (`app()` or `asyncio.run(app.run())` not
+    under a main guard) would parse the script's argv (`FILE.py run R`) as its own: instead,
+    starting it raises `UsageError` naming the file and the line.
+    """
+    token = _LOADING.set(file)
+    try:
+        yield
+    finally:
+        _LOADING.reset(token)
+
+
+def _refuse_while_loading() -> None:
+    file = _LOADING.get()
+    if file is None:
+        return
+    # The outermost frame in the file: the top-level statement that started the app.
+    where = next((f for f in traceback.extract_stack() if Path(f.filename) == file), None)
+    line, code = (where.lineno, where.line) if where is not None else ("?", None)
+    raise UsageError(f"{file.name}:{line} calls {code or 'the app'} when imported; put it "
+                     'under if __name__ == "__main__":')
 
 
 def parse_argv(app: Falyx, argv: list[str]) -> tuple[int, jobs.Job | None]:
@@ -25,7 +59,11 @@ def parse_argv(app: Falyx, argv: list[str]) -> tuple[int, jobs.Job | None]:
 
     Returns the exit code so far and the job to run (None when parsing did everything:
     `--help`, `--version`, a usage error, ...). `--help` thus never loads asyncio.
+
+    Raises:
+        UsageError: the app was started while the `falyx` script imports its file (`loading`).
     """
+    _refuse_while_loading()
     try:
         command = compile_app(app)
     except RegistrationError as exc:

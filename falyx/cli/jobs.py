@@ -9,6 +9,7 @@ app, the job runs in a loop of its own.
 from __future__ import annotations
 
 import contextvars
+import re
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
     from falyx.runner import Session
 
 __all__ = [
-    "Job", "check_executor_option", "collecting", "dispatch", "fail", "lookup", "session_of",
-    "start", "usage_error",
+    "Job", "check_executor_option", "collecting", "dispatch", "fail", "lookup", "one_line",
+    "session_of", "start", "usage_error", "usage_message",
 ]
 
 Job = Callable[[], Awaitable[int]]
@@ -79,12 +80,26 @@ def usage_error(exc: typer.TyperException) -> None:
     `Error: Missing option '--tag'. Try 'tools.py run T -h' for help.`"""
     from falyx.render import render_error
 
-    message = exc.format_message().strip()
-    message = f"Error: {message}" + ("" if message.endswith((".", "!", "?")) else ".")
+    message = f"Error: {usage_message(exc)}"
     ctx = getattr(exc, "ctx", None)
     if ctx is not None and ctx.help_option_names:
         message += f" Try '{ctx.command_path} {ctx.help_option_names[0]}' for help."
     render_error(message)
+
+
+def usage_message(exc: typer.TyperException) -> str:
+    """Typer's message for a usage error, on one line, ending with a full stop."""
+    message = one_line(exc.format_message())
+    return message + ("" if message.endswith((".", "!", "?")) else ".")
+
+
+def one_line(message: str) -> str:
+    """Click's message on one line: `Choose from:\n\tdev,\n\tprod.` reads `Choose from: dev,
+    prod.` (each line break, with the blanks around it, becomes one space)."""
+    return _BREAK.sub(" ", message.strip())
+
+
+_BREAK = re.compile(r"[ \t]*[\r\n]\s*")
 
 
 def lookup(app: Falyx, key: str, menus: bool = False) -> Any:
