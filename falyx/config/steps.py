@@ -27,7 +27,9 @@ class StepFactory:
     """Builds steps for one config file, recording each problem at its place.
 
     `lookup_key(key, path)` gives the action of the command with that key (None when that
-    command is broken or forms a cycle, already reported), or `NOT_A_KEY`.
+    command is broken or forms a cycle, already reported), or `NOT_A_KEY`. A step at a path
+    in `partial` (some of its fields invalid, see `validate.Conversion`) is built all the
+    same, so that its refs, keys and options are checked, but comes back as None.
     """
 
     def __init__(
@@ -37,8 +39,10 @@ class StepFactory:
         env: dict[str, str],
         lookup_key: Callable[[str, DocPath], Any],
         problems: list[Problem],
+        partial: set[DocPath] | None = None,
     ) -> None:
         self.doc = doc
+        self.partial = partial or set()
         self.looked_in = list(looked_in)
         self.env = env
         self.lookup_key = lookup_key
@@ -47,11 +51,20 @@ class StepFactory:
 
     # -- steps -------------------------------------------------------------------------
     def step(
-        self, spec: str | StepBody, path: DocPath, name: str | None = None
+        self, spec: str | StepBody | None, path: DocPath, name: str | None = None
     ) -> BaseAction | None:
-        """A step from a key, a ref or a mapping; None if it has problems (recorded)."""
+        """A step from a key, a ref or a mapping; None if it has problems (recorded).
+
+        `spec` None is a step nothing of which converted (its problems are recorded).
+        """
+        if spec is None:
+            return None
         if isinstance(spec, str):
             return self._named(spec, path)
+        built = self._built(spec, path, name)
+        return None if path in self.partial else built
+
+    def _built(self, spec: StepBody, path: DocPath, name: str | None) -> BaseAction | None:
         options = self._options(spec, path)
         if options is None:
             return None
@@ -192,7 +205,8 @@ class StepFactory:
             return None
 
     def report(self, path: DocPath, message: str) -> None:
-        self.problems.append(self.doc.problem(path, message))
+        if not self.doc.moot(path):
+            self.problems.append(self.doc.problem(path, message))
 
 
 def _field_named(spec: StepBody, path: DocPath, message: str) -> DocPath:
