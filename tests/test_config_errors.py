@@ -82,6 +82,14 @@ CASES: dict[str, list[str]] = {
         "mixed_stages.toml:10:1: commands[1].key: duplicate key 'b': commands[0] already uses it (keys are case-insensitive)",
         "mixed_stages.toml:12:1: commands[1].action: ref 'cfg_tasks:missing': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'missing'",
     ],
+    'mixed_step_options_and_body.yaml': [
+        "mixed_step_options_and_body.yaml:5:5: commands[0].action: ref 'cfg_tasks:nope': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'nope'",
+        "mixed_step_options_and_body.yaml:6:13: commands[0].hooks.before: ref 'cfg_tasks:missing_hook': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'missing_hook'",
+        "mixed_step_options_and_body.yaml:9:30: commands[1].chain[1]: step 'NOKEY' is neither a command key of this file nor an import ref; write 'pkg.module:function' for Python",
+        "mixed_step_options_and_body.yaml:10:5: commands[1].rollback: ref 'cfg_tasks:no_undo': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'no_undo'; did you mean 'undo'?",
+        "mixed_step_options_and_body.yaml:13:5: commands[2].shell: step 'c': placeholder {msg} is inside single quotes; write it as a bare word (falyx quotes every value for the shell)",
+        "mixed_step_options_and_body.yaml:14:24: commands[2].retry.retry_on[0]: 'NoSuchError' is not an exception class (use a builtin name such as ConnectionError, or 'pkg.mod:MyError')",
+    ],
     'mixed_submenu_stages.yaml': [
         "mixed_submenu_stages.yaml:6:6: submenus[0].key: duplicate key 'o': commands[0] already uses it (keys are case-insensitive)",
         "mixed_submenu_stages.yaml:6:32: submenus[0].config: no such config file: 'ops/missing.yaml' (looked for {dir}/ops/missing.yaml)",

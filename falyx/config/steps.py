@@ -65,15 +65,16 @@ class StepFactory:
         return None if path in self.partial else built
 
     def _built(self, spec: StepBody, path: DocPath, name: str | None) -> BaseAction | None:
-        options = self._options(spec, path)
-        if options is None:
-            return None
+        """The step; with an option that failed (reported), its body is still built, for
+        its own problems, and None returned."""
+        options, options_ok = self._options(spec, path)
         name = getattr(spec, "name", None) if isinstance(spec, StepSpec) else name
         try:
-            return getattr(self, "_" + spec.body)(spec, path, name, options)
+            built = getattr(self, "_" + spec.body)(spec, path, name, options)
         except _BUILD_ERRORS as exc:
             self.report(_field_named(spec, path, str(exc)), str(exc))
             return None
+        return built if options_ok else None
 
     def _named(self, text: str, path: DocPath) -> BaseAction | None:
         found = self.lookup_key(text, path)
@@ -138,29 +139,24 @@ class StepFactory:
         return None if any(s is None for s in steps) else steps  # type: ignore[return-value]
 
     # -- options -----------------------------------------------------------------------
-    def _options(self, spec: StepBody, path: DocPath) -> dict[str, Any] | None:
-        """`retry`, `timeout`, `rollback`, `hooks` and injection, as step keyword args."""
-        options: dict[str, Any] = {}
-        ok = True
+    def _options(self, spec: StepBody, path: DocPath) -> tuple[dict[str, Any], bool]:
+        """`retry`, `timeout`, `rollback`, `hooks` and injection, as step keyword args, and
+        whether all of them could be built (those that could not are left out)."""
+        built: dict[str, Any] = {}
         if spec.retry is not None and spec.retry is not False:
-            policy = self.retry_policy(spec.retry, (*path, "retry"))
-            ok = policy is not None
-            options["retry_policy"] = policy
+            built["retry_policy"] = self.retry_policy(spec.retry, (*path, "retry"))
+        if spec.rollback is not None:
+            built["rollback"] = self._rollback(spec.rollback, (*path, "rollback"))
+        if spec.hooks:
+            built["hooks"] = self.hooks(spec.hooks, (*path, "hooks"))
+        options = {k: v for k, v in built.items() if v is not None}
         if spec.timeout is not None:
             options["timeout"] = spec.timeout
-        if spec.rollback is not None:
-            undo = self._rollback(spec.rollback, (*path, "rollback"))
-            ok = ok and undo is not None
-            options["rollback"] = undo
-        if spec.hooks:
-            hooks = self.hooks(spec.hooks, (*path, "hooks"))
-            ok = ok and hooks is not None
-            options["hooks"] = hooks
         if spec.inject_last_result is not None:
             options["inject_last_result"] = spec.inject_last_result
         if spec.inject_into is not None:
             options["inject_into"] = spec.inject_into
-        return options if ok else None
+        return options, all(v is not None for v in built.values())
 
     def _rollback(self, spec: str | StepSpec, path: DocPath) -> Any:
         """A ref's function itself (as `rollback=undo` in Python), or a step (key, mapping)."""

@@ -33,7 +33,7 @@ _FIELD_LINE = re.compile(r"^([a-z_]+)(?:\[(\d+)\])?: (.*)$")
 _NAMES = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
           "object": "a mapping", "array": "a list", "null": "null"}
 _LOST = object()  # what the walk returns for a value nothing of which converts
-STAND_IN = "?"  # a required string that is missing or invalid, in a partial struct
+_STAND_IN = "?"  # a required string that is missing or invalid, in a partial struct
 
 
 @dataclass
@@ -120,7 +120,7 @@ class _Checker:
                 if info.name not in kept:
                     if _bare(info.type) is not str:
                         return _LOST
-                    kept[info.name], lost = STAND_IN, True
+                    kept[info.name], lost = _STAND_IN, True
             try:
                 rebuilt = struct(**kept)
             except ValueError as exc:  # the rules of __post_init__, one line per problem
