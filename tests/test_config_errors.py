@@ -82,6 +82,12 @@ CASES: dict[str, list[str]] = {
         "mixed_stages.toml:10:1: commands[1].key: duplicate key 'b': commands[0] already uses it (keys are case-insensitive)",
         "mixed_stages.toml:12:1: commands[1].action: ref 'cfg_tasks:missing': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'missing'",
     ],
+    'mixed_registration_stages.yaml': [
+        "mixed_registration_stages.yaml:6:5: commands[1].key: duplicate key 'r': commands[0] already uses it (keys are case-insensitive)",
+        "mixed_registration_stages.yaml:6:5: commands[1]: chain 'build -> push': parameter 'tag' is declared as str (= 'latest') by step 'build' but as int (= 2) by step 'push'; a name shared by several steps needs one type and one default",
+        "mixed_registration_stages.yaml:11:5: commands[2]: command 'V': parameter 'version' would take the option --version, which falyx keeps for itself; rename the parameter or give it other option names with Annotated[..., typer.Option('--other')]",
+        "mixed_registration_stages.yaml:12:5: commands[2].name: name 'history' is reserved for falyx's own commands (check, help, history, init, preview, run, run-all, schema)",
+    ],
     'mixed_step_options_and_body.yaml': [
         "mixed_step_options_and_body.yaml:5:5: commands[0].action: ref 'cfg_tasks:nope': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'nope'",
         "mixed_step_options_and_body.yaml:6:13: commands[0].hooks.before: ref 'cfg_tasks:missing_hook': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'missing_hook'",

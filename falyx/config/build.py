@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from falyx.app import Falyx
+from falyx.app import BUILTIN_KEYS, Falyx
 from falyx.config.names import SCRIPT_NAMES, NameTable, read_entries, reserved_message
 from falyx.config.problems import ConfigFileError, DocPath, Problem
 from falyx.config.refs import RefError, add_to_path, resolve
@@ -99,6 +99,8 @@ class _AppBuilder:
                 action = self._action(i)
                 if action is not None and self._sound(("commands", i)):
                     self._add_command(app, i, spec, action)
+                elif action is not None:  # its key or name is taken: checked on its own
+                    self._check_alone(i, spec, action)
         for i, sub_app in apps.items():
             if sub_app is not None and self._sound(("submenus", i)):
                 self._add_submenu(app, i, config.submenus[i], sub_app)  # type: ignore[arg-type]
@@ -139,14 +141,23 @@ class _AppBuilder:
         self.actions[index] = action
         return action
 
-    def _add_command(self, app: Falyx, index: int, spec: CommandSpec, action: Any) -> None:
+    def _check_alone(self, index: int, spec: CommandSpec, action: Any) -> None:
+        """What registering finds besides keys and names (parameters that clash or take a
+        falyx option), for a command whose key or name is taken (reported): it is registered
+        in an app of its own, without aliases, under a neutral name."""
+        if spec.key.upper() not in BUILTIN_KEYS:
+            alone = msgspec.structs.replace(spec, aliases=None)
+            self._add_command(Falyx("check"), index, alone, action, name="falyx-check")
+
+    def _add_command(self, app: Falyx, index: int, spec: CommandSpec, action: Any,
+                     name: str | None = None) -> None:
         options = {k: getattr(spec, k) for k in _COMMAND_OPTIONS if getattr(spec, k) is not None}
         if spec.retry_all and spec.retry is not None and spec.retry is not False:
             policy = self.factory.retry_policy(spec.retry, ("commands", index, "retry"))
             options["retry_policy"] = policy
         try:
             app.add_command(spec.key, spec.description, action,
-                            name=self.table.names[("commands", index)], **options)
+                            name=name or self.table.names[("commands", index)], **options)
         except (FalyxError, TypeError, ValueError) as exc:
             self.report(("commands", index), str(exc))
 
