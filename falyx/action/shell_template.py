@@ -190,8 +190,8 @@ def quoted_command(display: str, limit: int = 80) -> str:
     `limit` characters, cut in the middle so that both ends stay (`sh -c 'for …; exit 4'`).
 
     It stands between single quotes (`'kubectl apply -f k8s/'`), or between backticks when
-    it holds quotes itself (`` `sh -c 'exit 4'` ``): no quotes nest, and the message holds
-    one kind of quote only, so a repr of it (a history cell) needs no backslashes either.
+    it holds quotes itself (`` `sh -c 'exit 4'` ``): no quotes nest, and the message adds
+    no kind of quote the command does not hold (fewer backslashes in a repr of it).
     """
     text = " ⏎ ".join(line.strip() for line in display.splitlines() if line.strip())
     if len(text) > limit:
