@@ -138,6 +138,8 @@ def _outcome(row: Any) -> str:
         return format_value(row.result) if row.record_result else "(not recorded)"
     if row.error_type:
         text = f"{row.error_type}({row.error!r})"
+        if len(text) > OUTCOME_CHARS:  # an error's end (exit status, stderr line) matters
+            return text[: OUTCOME_CHARS // 2] + "…" + text[1 - OUTCOME_CHARS // 2:]
     else:
         text = row.result if row.result is not None else ""
     return text if len(text) <= OUTCOME_CHARS else text[: OUTCOME_CHARS - 1] + "…"

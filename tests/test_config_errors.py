@@ -1,7 +1,9 @@
 """Every bad config file gets its exact problem lines: `FILE:LINE:COL: path: message`.
 
-Each file under tests/configs/bad/ is one kind of mistake; the table holds every line its
-check must print (all problems of a file at once). `{dir}` stands for that folder.
+Each file under tests/configs/bad/ is one kind of mistake (the `mixed_*` files mix the
+stages: schema problems beside duplicate keys, bad refs, cycles, reserved names); the table
+holds every line its check must print (all problems of a file at once). `{dir}` stands for
+that folder.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from falyx.config import ConfigFileError, load
 from tests.conftest import subprocess_env
@@ -42,6 +47,66 @@ CASES: dict[str, list[str]] = {
         "many_problems.yaml:8:5: commands[1].descripton: unknown field 'descripton'; did you mean 'description'?",
         "many_problems.yaml:12:16: commands[2].chain[1]: step 'X' is neither a command key of this file nor an import ref; write 'pkg.module:function' for Python",
         "many_problems.yaml:12:19: commands[2].chain[2]: ref 'cfg_tasks:nope': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'nope'",
+    ],
+    'mixed_command_rules_and_refs.yaml': [
+        "mixed_command_rules_and_refs.yaml:4:5: commands[0].action: ref 'cfg_tasks:nope': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'nope'",
+        'mixed_command_rules_and_refs.yaml:5:5: commands[0].fail_fast: applies to group steps only, not to action',
+        "mixed_command_rules_and_refs.yaml:6:5: commands[1].key: 'two words' must be one word",
+        "mixed_command_rules_and_refs.yaml:8:5: commands[1].action: ref 'missing_tasks:run': no module named 'missing_tasks' (looked in {dir} and the installed packages)",
+        "mixed_command_rules_and_refs.yaml:9:5: commands[2]: missing required field 'description'",
+        "mixed_command_rules_and_refs.yaml:10:5: commands[2].action: ref 'cfg_tasks:NOT_CALLABLE' names int 42, which is not callable",
+    ],
+    'mixed_every_stage.yaml': [
+        "mixed_every_stage.yaml:5:5: commands[0].action: ref 'cfg_tasks:biuld': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'biuld'; did you mean 'build'?",
+        'mixed_every_stage.yaml:6:5: commands[0].timeout: expected a number, got a string',
+        "mixed_every_stage.yaml:7:5: commands[1].key: duplicate key 'a': commands[0] already uses it (keys are case-insensitive)",
+        'mixed_every_stage.yaml:10:5: commands[1].tags: expected a list, got a string',
+        "mixed_every_stage.yaml:12:5: commands[2].name: name 'history' is reserved for falyx's own commands (check, help, history, init, preview, run, run-all, schema)",
+        "mixed_every_stage.yaml:15:5: commands[2].confrim: unknown field 'confrim'; did you mean 'confirm'?",
+        'mixed_every_stage.yaml:19:13: commands[3].retry.delay: must be >= 0',
+        'mixed_every_stage.yaml:22:13: commands[4].chain[0]: steps form a cycle: D -> E -> D',
+        'mixed_every_stage.yaml:23:5: commands[4].spinner: expected true or false, got a string',
+        "mixed_every_stage.yaml:27:9: commands[5].chain[0]: step 'DD' is neither a command key of this file nor an import ref; did you mean 'D'?",
+        'mixed_every_stage.yaml:28:23: commands[5].chain[1].timeout: must be > 0',
+        "mixed_every_stage.yaml:29:10: commands[5].chain[2].action: ref 'nosuch_module:go': no module named 'nosuch_module' (looked in {dir} and the installed packages)",
+        "mixed_every_stage.yaml:29:36: commands[5].chain[2].retires: unknown field 'retires'; did you mean 'retry'?",
+    ],
+    'mixed_reader_and_later_stages.yaml': [
+        "mixed_reader_and_later_stages.yaml:6:5: commands[0].run: duplicate key 'run' (first on line 5)",
+        "mixed_reader_and_later_stages.yaml:9:13: commands[1].action: tag '!!python/name:os.system' is refused: a config holds plain data only (strings, numbers, booleans, lists, mappings), and nothing in it is executed",
+        "mixed_reader_and_later_stages.yaml:10:5: commands[2].key: duplicate key 'a': commands[0] already uses it (keys are case-insensitive)",
+        "mixed_reader_and_later_stages.yaml:12:5: commands[2].action: ref 'cfg_tasks:nope': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'nope'",
+    ],
+    'mixed_stages.toml': [
+        'mixed_stages.toml:7:1: commands[0].timeout: must be > 0',
+        "mixed_stages.toml:10:1: commands[1].key: duplicate key 'b': commands[0] already uses it (keys are case-insensitive)",
+        "mixed_stages.toml:12:1: commands[1].action: ref 'cfg_tasks:missing': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'missing'",
+    ],
+    'mixed_registration_stages.yaml': [
+        "mixed_registration_stages.yaml:6:5: commands[1].key: duplicate key 'r': commands[0] already uses it (keys are case-insensitive)",
+        "mixed_registration_stages.yaml:6:5: commands[1]: chain 'build -> push': parameter 'tag' is declared as str (= 'latest') by step 'build' but as int (= 2) by step 'push'; a name shared by several steps needs one type and one default",
+        "mixed_registration_stages.yaml:11:5: commands[2]: command 'V': parameter 'version' would take the option --version, which falyx keeps for itself; rename the parameter or give it other option names with Annotated[..., typer.Option('--other')]",
+        "mixed_registration_stages.yaml:12:5: commands[2].name: name 'history' is reserved for falyx's own commands (check, help, history, init, preview, run, run-all, schema)",
+    ],
+    'mixed_step_options_and_body.yaml': [
+        "mixed_step_options_and_body.yaml:5:5: commands[0].action: ref 'cfg_tasks:nope': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'nope'",
+        "mixed_step_options_and_body.yaml:6:13: commands[0].hooks.before: ref 'cfg_tasks:missing_hook': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'missing_hook'",
+        "mixed_step_options_and_body.yaml:9:30: commands[1].chain[1]: step 'NOKEY' is neither a command key of this file nor an import ref; write 'pkg.module:function' for Python",
+        "mixed_step_options_and_body.yaml:10:5: commands[1].rollback: ref 'cfg_tasks:no_undo': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'no_undo'; did you mean 'undo'?",
+        "mixed_step_options_and_body.yaml:13:5: commands[2].shell: step 'c': placeholder {msg} is inside single quotes; write it as a bare word (falyx quotes every value for the shell)",
+        "mixed_step_options_and_body.yaml:14:24: commands[2].retry.retry_on[0]: 'NoSuchError' is not an exception class (use a builtin name such as ConnectionError, or 'pkg.mod:MyError')",
+    ],
+    'mixed_submenu_stages.yaml': [
+        "mixed_submenu_stages.yaml:6:6: submenus[0].key: duplicate key 'o': commands[0] already uses it (keys are case-insensitive)",
+        "mixed_submenu_stages.yaml:6:32: submenus[0].config: no such config file: 'ops/missing.yaml' (looked for {dir}/ops/missing.yaml)",
+        "mixed_submenu_stages.yaml:6:58: submenus[0].colour: unknown field 'colour'; known fields: key, description, config, app, name, tags, style",
+        "mixed_submenu_stages.yaml:7:41: submenus[1].app: ref 'cfg_tasks:build' names function, not a Falyx app",
+        "mixed_submenu_stages.yaml:7:65: submenus[1].name: name 'schema' is reserved for falyx's own commands (check, help, history, init, preview, run, run-all, schema)",
+        'mixed_submenu_stages.yaml:7:79: submenus[1].tags: expected a list, got a string',
+    ],
+    'mixed_unknown_field_hides_duplicate_key.yaml': [
+        "mixed_unknown_field_hides_duplicate_key.yaml:6:5: commands[0].retires: unknown field 'retires'; did you mean 'retry'?",
+        "mixed_unknown_field_hides_duplicate_key.yaml:7:5: commands[1].key: duplicate key 'B': commands[0] already uses it (keys are case-insensitive)",
     ],
     'missing_description.yaml': [
         "missing_description.yaml:2:5: commands[0]: missing required field 'description'",
@@ -202,7 +267,8 @@ def test_a_python_tag_is_never_executed() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["many_problems.yaml", "not_utf8.yaml", "toml_syntax.toml",
-                                  "ref_import_raises.yaml", "submenu_cycle.yaml"])
+                                  "ref_import_raises.yaml", "submenu_cycle.yaml",
+                                  "mixed_every_stage.yaml"])
 def test_falyx_check_prints_the_problems_and_exits_2_without_a_traceback(name: str) -> None:
     done = subprocess.run([sys.executable, "-m", "falyx", "check", name], cwd=BAD,
                           capture_output=True, text=True, env=subprocess_env(), timeout=60)
@@ -219,3 +285,63 @@ def test_running_a_command_of_a_bad_config_prints_the_problems_and_exits_2() -> 
                           env=subprocess_env(), timeout=60)
     assert done.returncode == 2
     assert done.stderr.splitlines() == CASES["negative_retry_delay.yaml"]
+
+
+# -- stages: a schema problem anywhere hides no problem of a later stage ----------------------
+_LATER = {  # a problem of a later stage, as the fields that make it (i: the command's index)
+    "none": lambda i: {},
+    "bad ref": lambda i: {"action": f"cfg_tasks:nope{i}"},
+    "unknown step key": lambda i: {"chain": [f"QQ{i}"]},
+    "duplicate key": lambda i: {"key": "K0"} if i else {},
+    "reserved name": lambda i: {"name": "history"},
+}
+_SCHEMA = {  # a schema problem in a field no later stage reads
+    "unknown field": ("retires", 2),
+    "wrong type": ("timeout", "soon"),
+    "bad list": ("tags", "ci"),
+    "bad retry": ("retry", {"delay": -1}),
+    "bad bool": ("confirm", "maybe"),
+}
+
+
+def _problems(document: dict, folder: Path) -> set[tuple[str, str]]:
+    (folder / "falyx.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    saved = list(sys.path)
+    try:
+        load(folder / "falyx.yaml")
+    except ConfigFileError as exc:
+        return {(p.path, p.message) for p in exc.problems}
+    finally:
+        sys.path[:] = saved
+    return set()
+
+
+@settings(max_examples=60, deadline=None)
+@given(later=st.lists(st.sampled_from(sorted(_LATER)), min_size=2, max_size=5),
+       schema=st.data())
+def test_schema_problems_hide_no_problem_of_a_later_stage(
+        later: list[str], schema: st.DataObject, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    commands = []
+    for i, kind in enumerate(later):
+        command = {"key": f"K{i}", "description": f"Command {i}", "run": "true"}
+        fields = _LATER[kind](i)
+        if "action" in fields or "chain" in fields:
+            del command["run"]
+        commands.append({**command, **fields})
+    document = {"pythonpath": [str(BAD)], "commands": commands}
+    folder = tmp_path_factory.mktemp("stages")
+    clean = _problems(document, folder)
+    expected = [kind for i, kind in enumerate(later) if kind != "none" and (
+        i or kind != "duplicate key")]  # command 0 holds the key K0 the others repeat
+    assert len(clean) == len(expected)  # each later problem, once
+    broken = schema.draw(st.lists(st.sampled_from(sorted(_SCHEMA)), min_size=len(later),
+                                  max_size=len(later)))
+    for command, kind in zip(commands, broken, strict=True):
+        field, value = _SCHEMA[kind]
+        command[field] = value
+    found = _problems(document, folder)
+    added = {p for p in found if p[0].endswith(tuple(f".{_SCHEMA[k][0]}" for k in broken))
+             or p[0].endswith(".retry.delay")}
+    assert found - added == clean
+    assert len(added) == len(later)  # and each schema problem, once

@@ -280,9 +280,15 @@ def test_one_wrong_field_gives_one_problem_at_that_field(data: st.DataObject) ->
     command = {"key": "B", "description": "Build", "action": "m:f", field: value}
     document = {"commands": [{"key": "A", "description": "Ok", "run": "true"}, command]}
     doc = Document(Path("falyx.yaml"), document, {("commands", 1, field): (7, 5)})
-    converted, problems = convert(doc, document, ConfigFile)
-    assert converted is None
+    conversion = convert(doc, document, ConfigFile)
+    problems = conversion.problems
     assert [(p.path, p.line) for p in problems] == [(f"commands[1].{field}", 7)], problems
+    # what is valid is kept for the later stages: the command without that field, partial
+    salvaged = conversion.value
+    assert salvaged is not None and salvaged.commands[0].run == "true"
+    assert (salvaged.commands[1].key, salvaged.commands[1].action) == ("B", "m:f")
+    assert getattr(salvaged.commands[1], field) is None
+    assert conversion.partial == {("commands", 1)}
 
 
 # -- submenus --------------------------------------------------------------------------------
@@ -300,12 +306,49 @@ def test_submenus_mount_an_included_config_and_a_python_app(tmp_path: Path) -> N
         "from falyx import Falyx\n\ndef answer():\n    return 42\n\n"
         "tools = Falyx('Tools')\n\n@tools.command(key='V')\ndef version():\n    return '1.0'\n")
     app = load(tmp_path / "falyx.yaml")
-    assert [(s.cli_name, s.tags) for s in app.submenus.values()] == [("ops", ("ops",)), ("py", ())]
+    assert [(s.cli_name, s.tags) for s in app.submenus.values()] == [
+        ("ops-tools", ("ops",)), ("py", ())]  # add_submenu's rule: the description, dashed
     assert await_key(app, "O.S") == "green"
     assert await_key(app, "P.V") == "1.0"
-    result = run_cli(app, ["ops", "run", "S", "--json"])
+    result = run_cli(app, ["ops-tools", "run", "S", "--json"])
     assert result.exit_code == 0, result.output
     assert '"result": "green"' in result.stdout
+
+
+_NAMING = [  # (the sub-app's program, name=, description): add_submenu's rule decides
+    ("pyops", None, "Py ops"),  # its program
+    (None, None, "Py ops"),  # the description, dashed
+    (None, None, "Ops"),
+    ("pyops", "tools", "Py ops"),  # name= wins over both
+    (None, "tools", "Py ops"),
+    (None, None, "Ops & more"),  # no word: the key, in lower case
+]
+
+
+@pytest.mark.parametrize(("program", "name", "description"), _NAMING)
+def test_config_submenus_are_named_by_the_rule_of_python_add_submenu(
+        tmp_path: Path, program: str | None, name: str | None, description: str) -> None:
+    module = f"naming_{tmp_path.name.replace('-', '_')}"  # a fresh app each case
+    (tmp_path / f"{module}.py").write_text(
+        "from falyx import Falyx\n\n"
+        f"ops = Falyx('Py ops', program={program!r})\n\n"
+        "@ops.command(key='S')\ndef status():\n    return 'up'\n")
+    (tmp_path / "ops.yaml").write_text(
+        (f"program: {program}\n" if program else "")
+        + "commands:\n  - {key: S, description: Status, action: 'builtins:print'}\n")
+    named = f", name: {name}" if name else ""
+    python = Falyx("top")
+    python.add_submenu("O", description, Falyx("Py ops", program=program), name=name)
+    expected = python.submenus["O"].cli_name
+    (tmp_path / "falyx.yaml").write_text(
+        f"submenus:\n  - {{key: O, description: '{description}', app: '{module}:ops'{named}}}\n")
+    by_app = load(tmp_path / "falyx.yaml").submenus["O"].cli_name
+    (tmp_path / "falyx.yaml").write_text(
+        f"submenus:\n  - {{key: O, description: '{description}', config: ops.yaml{named}}}\n")
+    by_config = load(tmp_path / "falyx.yaml").submenus["O"].cli_name
+    assert by_app == by_config == expected
+    assert expected == (name or program or ("o" if "&" in description else
+                                            description.lower().replace(" ", "-")))
 
 
 def test_a_submenu_problem_is_reported_at_its_place(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,6 +65,31 @@ def test_no_config_is_one_line_saying_where_it_looked_and_suggesting_init(tmp_pa
     assert falyx(cwd=tmp_path).returncode == 2
     with pytest.raises(ConfigNotFound, match=r"no such config file: nope\.yaml"):
         find_config("nope.yaml", {}, tmp_path)
+
+
+@pytest.mark.parametrize(("args", "env", "source"), [
+    (["check", "{path}"], {}, "the PATH argument of 'falyx check'"),
+    (["-c", "{path}", "check"], {}, "-c"),
+    (["--config", "{path}", "help"], {}, "--config"),
+    (["--config={path}", "run", "A"], {}, "--config"),
+    (["help"], {"FALYX_CONFIG": "{path}"}, "$FALYX_CONFIG"),
+    (["check"], {"FALYX_CONFIG": "{path}"}, "$FALYX_CONFIG"),
+    (["-c", "ops.yaml", "check", "{path}"], {}, "the PATH argument of 'falyx check'"),
+])
+@pytest.mark.parametrize("missing", ["nonexist", "empty_folder"])
+def test_a_path_that_names_no_config_says_where_it_came_from(
+        tmp_path: Path, args: list[str], env: dict[str, str], source: str, missing: str) -> None:
+    (tmp_path / "empty_folder").mkdir()
+    (tmp_path / "ops.yaml").write_text(MINIMAL)
+    fill = {k: v.replace("{path}", missing) for k, v in env.items()}
+    done = falyx(*(a.replace("{path}", missing) for a in args), cwd=tmp_path, **fill)
+    assert done.returncode == 2
+    if missing == "nonexist":
+        assert done.stderr == f"Error: no such config file: nonexist (from {source})\n"
+    else:
+        assert done.stderr.startswith(
+            f"Error: no falyx config in {tmp_path / missing} (from {source}): looked for ")
+        assert done.stderr.endswith(f"; create one with 'falyx init {missing}'\n")
 
 
 def test_help_and_version_work_without_a_config(tmp_path: Path) -> None:
@@ -142,6 +168,32 @@ def test_init_writes_a_project_that_runs_and_checks(tmp_path: Path) -> None:
     assert lines[4:] == ["published"]
     check = falyx("check", cwd=project)
     assert (check.returncode, check.stdout) == (0, "OK: 4 commands\n")
+
+
+def _suggested(message: str) -> list[str]:
+    """The commands `init` suggests, each as a shell line to run where init ran."""
+    found = re.fullmatch(r"Wrote falyx\.yaml and tasks\.py(?: in .+)?\. Try: (.+)\n", message)
+    assert found, message
+    moved = re.fullmatch(r"cd (.+) && (falyx help) \(then, there: (.+)\)", found[1])
+    if moved is None:
+        return found[1].split(", ")
+    return [f"cd {moved[1]} && {command}" for command in [moved[2], *moved[3].split(", ")]]
+
+
+@pytest.mark.parametrize("folder", [None, ".", "demo", "two words/deeper", "{tmp}/elsewhere",
+                                    "{tmp}"])
+def test_the_commands_init_suggests_work_from_where_it_ran(
+        tmp_path: Path, folder: str | None) -> None:
+    target = folder.replace("{tmp}", str(tmp_path)) if folder else None
+    made = falyx("init", *([target] if target else []), cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert ("cd " in made.stderr) == (folder not in (None, ".", "{tmp}"))
+    bin_dir = str(Path(sys.executable).parent)  # `falyx` is the console script beside python
+    for line in _suggested(made.stderr):
+        done = subprocess.run(["/bin/sh", "-c", line], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL,
+                              env=subprocess_env(PATH=bin_dir + os.pathsep + os.environ["PATH"]))
+        assert done.returncode == 0, (line, done.stderr)
 
 
 def test_init_shows_a_retry_a_shell_step_a_chain_with_rollback_and_a_group() -> None:

@@ -65,12 +65,48 @@ async def test_a_non_zero_exit_raises_with_code_argv_and_stderr_tail(
     assert exc.argv == ["sh", "-c", script]
     assert exc.stderr_tail.splitlines() == [
         *(f"line {i}" for i in range(12, 31)), "Error: forbidden"]
-    assert str(exc) == f"'sh -c {_quoted(script)}' exited with 3: Error: forbidden"
+    assert str(exc) == (  # the command between backticks, shortened in the middle
+        """`sh -c "for i in \\$(seq 1 30); do echo line \\$i >&2;…or: forbidden' >&2; exit 3"` """
+        "exited with 3: Error: forbidden")
     assert exc.exit_code == 1 and isinstance(exc, FalyxError)
 
 
-def _quoted(text: str) -> str:
-    return shlex.quote(text)
+async def test_a_long_script_is_cut_in_the_middle_so_its_ending_and_error_survive(
+    registry: ExecutionRegistry, fake_sleep: FakeSleep, falyx_log: pytest.LogCaptureFixture
+) -> None:
+    script = "".join(f"echo step {i} >/dev/null; " for i in range(30))
+    script += "echo 'disk full on /dev/sda1' >&2; exit 4"
+    step = sh("s", script, retry=RetryPolicy(max_retries=1, delay=0))
+
+    with pytest.raises(ShellCommandError) as caught:
+        await step()
+
+    message = str(caught.value)
+    assert message.startswith("""`sh -c "echo step 0 >/dev/null; echo step 1""")
+    assert message.endswith("""exit 4"` exited with 4: disk full on /dev/sda1""")
+    command = message.split("`")[1]
+    assert len(command) <= 80 and command.count("…") == 1 and "'\"'\"'" not in command
+    warnings = [r.getMessage() for r in falyx_log.records if "failed due to" in r.getMessage()]
+    assert warnings == [f"[s] Retry attempt 1/1 failed due to '{message}'."]
+
+
+@pytest.mark.parametrize(("command", "shown"), [
+    (["kubectl", "apply", "-f", "k8s/"], "'kubectl apply -f k8s/'"),
+    (["sh", "-c", "exit 2"], "`sh -c 'exit 2'`"),
+    (["python3", "-c", "import sys; sys.exit(2)"], "`python3 -c 'import sys; sys.exit(2)'`"),
+    (["sh", "-c", "echo 'no' >&2; exit 2"], '''`sh -c "echo 'no' >&2; exit 2"`'''),
+])
+async def test_the_failed_command_is_quoted_once_never_nested(
+    registry: ExecutionRegistry, tmp_path: Path, command: list[str], shown: str
+) -> None:
+    (tmp_path / "kubectl").write_text("#!/bin/sh\nexit 2\n")  # fails as the real one would
+    (tmp_path / "kubectl").chmod(0o755)
+    path = f"{tmp_path}{os.pathsep}{os.environ['PATH']}"
+    with pytest.raises(ShellCommandError) as caught:
+        await ShellAction("s", command, env={"PATH": path})()
+
+    assert str(caught.value).startswith(f"{shown} exited with 2")
+    assert shlex.split(shown[1:-1]) == command
 
 
 async def test_the_message_is_one_line_even_for_a_multi_line_script(
@@ -79,7 +115,7 @@ async def test_the_message_is_one_line_even_for_a_multi_line_script(
     with pytest.raises(ShellCommandError) as caught:
         await ShellAction("s", "echo one\nexit 1", shell=True)()
 
-    assert str(caught.value) == "'echo one\\nexit 1' exited with 1"
+    assert str(caught.value) == "'echo one ⏎ exit 1' exited with 1"
 
 
 async def test_a_program_killed_by_a_signal_says_which(registry: ExecutionRegistry) -> None:
@@ -87,7 +123,7 @@ async def test_a_program_killed_by_a_signal_says_which(registry: ExecutionRegist
         await sh("s", "echo dying >&2; kill -KILL $$")()
 
     assert caught.value.returncode == -9
-    assert str(caught.value).endswith("' was killed by SIGKILL: dying")
+    assert str(caught.value).endswith("` was killed by SIGKILL: dying")
 
 
 @pytest.mark.parametrize(("command", "message"), [

@@ -35,6 +35,8 @@ STREAM = (
     "while not os.path.exists(sys.argv[1]) and time.monotonic() < deadline:\\n"
     "    time.sleep(0.005)\\n"
     "print('second')\\n")
+LONG = ("for i in 1 2 3; do echo still going >/dev/null; done; " * 6
+        + "echo the last error >&2; exit 4")
 HOLD = 'trap "" TERM; sleep 300 & echo "$$ $!" > "$1.tmp"; mv "$1.tmp" "$1"; echo holding; wait'
 
 
@@ -48,6 +50,7 @@ app.add_command("J", "Json", chain(banner, ShellAction("greet", "echo hello"), n
 app.add_command("F", "Fail", ShellAction(
     "apply", ["sh", "-c", "echo partial; echo 'Error: forbidden' >&2; exit 1"]))
 app.add_command("M", "Missing", ShellAction("missing", "kubectl-missing apply -f k8s/"))
+app.add_command("L", "Long", ShellAction("long", ["sh", "-c", LONG]))
 app.add_command("P", "Placeholder", ShellAction("tag", ["git", "tag", "{tag}"]))
 app.add_command("W", "Hold", chain(
     ShellAction("prepare", ["touch", DIR + "/prepared"],
@@ -150,11 +153,32 @@ def test_a_failing_program_is_one_error_line_and_exit_1(app_file: Path) -> None:
     done = run(app_file, "run", "F")
 
     argv = ["sh", "-c", "echo partial; echo 'Error: forbidden' >&2; exit 1"]
+    shown = """`sh -c "echo partial; echo 'Error: forbidden' >&2; exit 1"`"""  # as one types it
     assert done.returncode == 1
     assert done.stdout == "partial\n"
     assert done.stderr == (
         "Error: forbidden\n"  # the child's own stderr, streamed
-        f"Error: ShellCommandError: '{shlex.join(argv)}' exited with 1: Error: forbidden\n")
+        f"Error: ShellCommandError: {shown} exited with 1: Error: forbidden\n")
+    assert shlex.split(shown.strip("`")) == argv  # readable, and exact
+
+
+def test_a_long_scripts_error_keeps_its_exit_status_and_stderr_line_everywhere(
+        app_file: Path) -> None:
+    db = app_file.parent / "history.db"
+    done = run(app_file, "--history", str(db), "run", "L")
+
+    error = done.stderr.splitlines()[-1]
+    assert done.returncode == 1
+    assert error.startswith("Error: ShellCommandError: `sh -c 'for i in 1 2 3; do echo ")
+    assert "…" in error and error.endswith("exit 4'` exited with 4: the last error")
+    wide = subprocess.run([sys.executable, str(app_file), "--history", str(db), "history"],
+                          capture_output=True, text=True, timeout=TIMEOUT,
+                          env=_env(app_file.parent) | {"COLUMNS": "400"})
+    cells = [line for line in wide.stderr.splitlines() if "ShellCommandError" in line]
+    assert len(cells) == 2  # the shell step's row and its command's
+    for cell in cells:  # the cell is cut in the middle: its end survives
+        assert "ShellCommandError(\"`sh -c 'for i" in cell
+        assert cell.rstrip(" │").endswith("exited with 4: the last error\")")
 
 
 def test_a_missing_program_is_one_error_line_with_the_127_wording(app_file: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shlex
 import signal
 import subprocess
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import pytest
 
 from falyx import ShellAction
 from falyx.action.process_group import Latch, has_live_members
+from falyx.action.shell_template import quoted_command, shell_words
 from falyx.errors import StepTimeoutError
 from falyx.history import ExecutionRegistry
 
@@ -154,18 +154,16 @@ async def test_processes_left_in_the_group_after_a_normal_exit_are_stopped(
     trap = "trap '' TERM; " if ignores_term else ""
     # the grandchild also holds the stdout pipe: waiting for its end alone would hang
     script = trap + 'sleep 300 & echo $! > "$1"; echo started'
-    step = ShellAction("serve", ["sh", "-c", script, "sh", str(tmp_path / "p")], kill_grace=0.2)
+    argv = ["sh", "-c", script, "sh", str(tmp_path / "p")]
+    step = ShellAction("serve", argv, kill_grace=0.2)
 
     assert await step() == "started"
 
     assert _not_running(int((tmp_path / "p").read_text()))
     warnings = [r.getMessage() for r in falyx_log.records if r.levelno == logging.WARNING]
-    assert warnings == [f"[serve] 'sh -c {_q(script)} sh {tmp_path}/p' exited and left "
-                        "processes running in its group; stopping them."]
-
-
-def _q(text: str) -> str:
-    return shlex.quote(text)
+    shown = quoted_command(shell_words(argv))  # as in the step's error messages
+    assert warnings == [f"[serve] {shown} exited and left processes running in its group; "
+                        "stopping them."]
 
 
 async def test_a_process_that_left_the_group_cannot_hold_the_step_open(

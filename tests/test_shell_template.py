@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from falyx import ShellAction
-from falyx.action.shell_template import CommandTemplate
+from falyx.action.shell_template import CommandTemplate, quoted_command, shell_words
 from falyx.errors import InvalidActionError, UsageError
 from tests.helpers_engine import isolated_run
 
@@ -212,3 +212,62 @@ def test_a_shell_step_runs_its_script_with_bin_sh(tmp_path: Path) -> None:
     done = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=tmp_path)
 
     assert done.stdout == "$(id) `id` ; id"
+
+
+# -- how a command is shown ---------------------------------------------------------------------
+def sh_reads(line: str) -> list[str]:
+    """The words /bin/sh makes of `line` (after a command name)."""
+    done = subprocess.run(["/bin/sh", "-c", "printf '%s\\0' " + line], capture_output=True,
+                          check=True, timeout=30)
+    return done.stdout.decode("utf-8", "surrogateescape").split("\0")[:-1]
+
+
+@pytest.mark.parametrize(("argv", "shown"), [
+    (["python3", "-c", "import sys; print('built app-' + sys.argv[1])", "{last_result}"],
+     """python3 -c "import sys; print('built app-' + sys.argv[1])" {last_result}"""),
+    (["sh", "-c", "for i in 1 2; do echo $i; done; exit 4"],
+     "sh -c 'for i in 1 2; do echo $i; done; exit 4'"),
+    (["python3", "-c", 'print("a", \'b\')'], """python3 -c "print(\\"a\\", 'b')\""""),
+    (["sh", "-c", "echo 'no' >&2; echo $HOME; exit 3"],
+     """sh -c "echo 'no' >&2; echo \\$HOME; exit 3\""""),
+    (["sh", "-c", "echo 'hi!'"], """sh -c 'echo '"'"'hi!'"'"''"""),  # `!`: never in ""
+    (["git", "tag", "v{tag}"], "git tag v{tag}"),
+])
+def test_a_script_argument_is_shown_as_a_person_would_type_it(argv: list[str],
+                                                               shown: str) -> None:
+    template = CommandTemplate.parse("s", argv, False)
+
+    assert template.source == shown
+    assert ShellAction("s", argv).preview().lines()[0] == f"$ {shown}"
+    assert sh_reads(shown) == argv
+
+
+@settings(max_examples=150, deadline=None)
+@given(argv=st.lists(ARGUMENT_TEXT, min_size=1, max_size=4))
+def test_bin_sh_reads_the_display_of_any_argv_back_as_that_argv(argv: list[str]) -> None:
+    display = shell_words(argv)
+
+    assert sh_reads(display) == argv
+    if "\\" not in display:  # shlex knows fewer backslash escapes than sh
+        assert shlex.split(display) == argv
+
+
+@settings(max_examples=300, deadline=None)
+@given(display=st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="…")),
+       limit=st.integers(20, 120))
+def test_a_command_in_a_message_is_one_line_within_the_limit_with_both_ends(
+        display: str, limit: int) -> None:
+    shown = quoted_command(display, limit)
+    quote, text = shown[0], shown[1:-1]
+    flat = " ⏎ ".join(line.strip() for line in display.splitlines() if line.strip())
+
+    assert shown[-1] == quote and len(text) <= limit
+    assert "\n" not in shown and "\r" not in shown
+    holds_quotes = "'" in text or '"' in text
+    assert quote == ("`" if holds_quotes and "`" not in text else "'")
+    if len(flat) <= limit:
+        assert text == flat
+    else:  # cut in the middle: the start and the end (exit 4, the last word) are kept
+        head, tail = text.split("…")
+        assert flat.startswith(head) and flat.endswith(tail)
+        assert len(head) > len(tail) > 0 or not tail.strip() or not head.strip()

@@ -26,7 +26,7 @@ from falyx.action.parameters import REQUIRED_OPTION
 from falyx.action.process_group import has_live_members, stop_group
 from falyx.action.scopes import shielded
 from falyx.action.shell_streams import ShellStreams
-from falyx.action.shell_template import CommandTemplate
+from falyx.action.shell_template import CommandTemplate, quoted_command
 from falyx.context import ExecutionContext
 from falyx.errors import InvalidActionError, ShellCommandError
 
@@ -125,7 +125,7 @@ class ShellAction(BaseAction):
         ctx.extra["returncode"] = returncode
         if returncode != 0 and self.check:
             raise ShellCommandError(
-                f"'{_one_line(display)}' {_ending(returncode)}{_last_line(stderr_tail)}",
+                f"{quoted_command(display)} {_ending(returncode)}{_last_line(stderr_tail)}",
                 returncode=returncode, argv=argv, stderr_tail=stderr_tail)
         text = stdout.decode("utf-8", "replace")
         return text[:-1] if text.endswith("\n") else text
@@ -158,8 +158,8 @@ class ShellAction(BaseAction):
             await shielded(stop_group(pid, streams.exited, self.kill_grace))
             raise
         if has_live_members(pid):
-            logger.warning("[%s] '%s' exited and left processes running in its group; "
-                           "stopping them.", self.name, _one_line(display),
+            logger.warning("[%s] %s exited and left processes running in its group; "
+                           "stopping them.", self.name, quoted_command(display),
                            extra={"action": self.name, "event": "shell_leftovers"})
             await shielded(stop_group(pid, streams.exited, self.kill_grace))
         # the group is gone: the pipes end now, unless a process that left the group keeps them
@@ -179,7 +179,7 @@ class ShellAction(BaseAction):
         if self.cwd is not None and not os.path.isdir(self.cwd):
             what = "is not a directory" if os.path.exists(self.cwd) else "does not exist"
             raise ShellCommandError(
-                f"'{_one_line(display)}' cannot run: working directory '{self.cwd}' {what}",
+                f"{quoted_command(display)} cannot run: working directory '{self.cwd}' {what}",
                 argv=argv, retryable=False)
 
     def _start_error(self, exc: OSError, argv: list[str], display: str) -> ShellCommandError:
@@ -192,7 +192,7 @@ class ShellAction(BaseAction):
                               else "No such file or directory")
         else:
             code, why = 126, exc.strerror or type(exc).__name__
-        return ShellCommandError(f"'{_one_line(display)}' exited with {code}: {program}: {why}",
+        return ShellCommandError(f"{quoted_command(display)} exited with {code}: {program}: {why}",
                                  returncode=code, argv=argv, stderr_tail="", retryable=False)
 
     # -- presentation ------------------------------------------------------------------------

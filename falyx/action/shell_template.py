@@ -19,13 +19,14 @@ from typing import Any
 
 from falyx.errors import InvalidActionError, UsageError
 
-__all__ = ["SHELL", "CommandTemplate"]
+__all__ = ["SHELL", "CommandTemplate", "quoted_command", "shell_words"]
 
 #: The shell of `shell=True`: `/bin/sh -c SCRIPT`.
 SHELL = ("/bin/sh", "-c")
 _PLACES = {"'": "inside single quotes", '"': "inside double quotes", "\\": "after a backslash"}
 _SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash"}
 _COMMAND_FLAG = re.compile(r"^-[A-Za-z]*c[A-Za-z]*$")  # -c, -ec, -euxc ...
+_DOUBLE_QUOTE_SPECIAL = re.compile(r'[$`"\\]')  # what needs a backslash in double quotes
 _TOKEN = re.compile(r"\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}|(?<!\$)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -64,7 +65,7 @@ class CommandTemplate:
         filled = list(self.items) if self.static else self._filled(step, values)
         if self.shell:
             return [*SHELL, filled[0]], filled[0]
-        return filled, shlex.join(filled)
+        return filled, shell_words(filled)
 
     def _filled(self, step: str, values: Mapping[str, Any]) -> list[str]:
         strings = {name: _value(step, name, values) for name in self.placeholders}
@@ -93,7 +94,7 @@ def _split(step: str, command: Any, shell: bool) -> tuple[tuple[str, ...], str]:
                 f"step '{step}': cannot split command {command!r}: {exc}") from exc
     if isinstance(command, Sequence) and not isinstance(command, (bytes, bytearray)):
         items = tuple(_argv_item(step, item) for item in command)
-        return items, " ".join(_display_item(item) for item in items)
+        return items, " ".join(_shell_word(item, _TOKEN.sub("x", item)) for item in items)
     raise InvalidActionError(
         f"step '{step}': command must be an argv list or a string, got {command!r}")
 
@@ -162,10 +163,42 @@ def _argv_item(step: str, item: Any) -> str:
         f"step '{step}': argv items must be strings or paths, got {type(item).__name__} {item!r}")
 
 
-def _display_item(item: str) -> str:
-    """`item` quoted for a shell only where needed, placeholders left readable."""
-    plain = _TOKEN.sub("x", item)
-    return item if plain and shlex.quote(plain) == plain else shlex.quote(item)
+def shell_words(argv: Sequence[str]) -> str:
+    """argv as a shell line that reads easily and that `/bin/sh` reads back as argv: a word
+    bare where it can be, else in single quotes, or, when it holds a single quote, in double
+    quotes (`python3 -c "print('hi')"`, not `'print('"'"'hi'"'"')'`) if that is shorter."""
+    return " ".join(_shell_word(item) for item in argv)
+
+
+def _shell_word(item: str, plain: str | None = None) -> str:
+    """`item` for a shell line; `plain` is what decides whether it may stay bare (the item
+    with its placeholders as letters, so `app:{tag}` stays as written)."""
+    plain = item if plain is None else plain
+    if plain and shlex.quote(plain) == plain:
+        return item
+    if "'" not in item:
+        return f"'{item}'"
+    single = shlex.quote(item)  # each ' becomes '"'"'
+    if "!" in item:  # history expansion: double quotes cannot keep `!` when pasted into bash
+        return single
+    double = '"' + _DOUBLE_QUOTE_SPECIAL.sub(r"\\\g<0>", item) + '"'  # \$ \` \" \\
+    return double if len(double) <= len(single) else single
+
+
+def quoted_command(display: str, limit: int = 80) -> str:
+    """A command in a message (DESIGN §2.11): one line (`⏎` for a line break), at most
+    `limit` characters, cut in the middle so that both ends stay (`sh -c 'for …; exit 4'`).
+
+    It stands between single quotes (`'kubectl apply -f k8s/'`), or between backticks when
+    it holds quotes itself (`` `sh -c 'exit 4'` ``): no quotes nest, and the message adds
+    no kind of quote the command does not hold (fewer backslashes in a repr of it).
+    """
+    text = " ⏎ ".join(line.strip() for line in display.splitlines() if line.strip())
+    if len(text) > limit:
+        head = (limit - 1) * 2 // 3
+        text = text[:head].rstrip() + "…" + text[head + 1 - limit:].lstrip()
+    quote = "`" if ("'" in text or '"' in text) and "`" not in text else "'"
+    return f"{quote}{text}{quote}"
 
 
 def _value(step: str, name: str, values: Mapping[str, Any]) -> str:

@@ -24,21 +24,25 @@ def find_config(
     explicit: str | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    source: str = "--config",
 ) -> Path:
     """The config file to use.
 
-    `explicit` (`--config`) wins, then `$FALYX_CONFIG`; either may name a file or a folder
-    (searched alone). Otherwise the current folder and each parent in turn.
+    `explicit` wins, then `$FALYX_CONFIG`; either may name a file or a folder (searched
+    alone). Otherwise the current folder and each parent in turn. `source` says where
+    `explicit` came from (`--config`, `-c`, `the PATH argument of 'falyx check'`), for
+    the message when it names nothing.
 
     Raises:
-        ConfigNotFound: nothing found; the message says where it looked.
+        ConfigNotFound: nothing found; the message says where it looked, and where a path
+            that names nothing came from.
     """
     env = os.environ if env is None else env
     cwd = Path.cwd() if cwd is None else cwd
     chosen = explicit or env.get("FALYX_CONFIG") or None
     if chosen is not None:
         path = cwd / Path(chosen).expanduser()
-        source = "--config" if explicit else "FALYX_CONFIG"
+        source = source if explicit else "$FALYX_CONFIG"
         if path.is_file():
             return path
         if path.is_dir():

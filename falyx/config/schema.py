@@ -19,6 +19,8 @@ __all__ = [
     "StepBody",
     "StepSpec",
     "SubmenuSpec",
+    "is_cli_name",
+    "is_key",
     "json_schema",
 ]
 
@@ -189,14 +191,24 @@ class SubmenuSpec(Struct, forbid_unknown_fields=True, kw_only=True):
         return problems
 
 
+def is_key(value: Any) -> bool:
+    """Whether `value` is a well-formed key or alias: one word."""
+    return isinstance(value, str) and bool(_WORD.match(value))
+
+
+def is_cli_name(value: Any) -> bool:
+    """Whether `value` is a well-formed command-line name: letters, digits, '-', '_'."""
+    return isinstance(value, str) and bool(_CLI_NAME.match(value))
+
+
 def _naming_problems(key: Any, name: Any, aliases: Any) -> list[str]:
     problems = []
-    if isinstance(key, str) and not _WORD.match(key):
+    if isinstance(key, str) and not is_key(key):
         problems.append(f"key: {key!r} must be one word")
     for i, alias in enumerate(aliases if isinstance(aliases, list) else ()):
-        if isinstance(alias, str) and not _WORD.match(alias):
+        if isinstance(alias, str) and not is_key(alias):
             problems.append(f"aliases[{i}]: {alias!r} must be one word")
-    if isinstance(name, str) and not _CLI_NAME.match(name):
+    if isinstance(name, str) and not is_cli_name(name):
         problems.append(f"name: {name!r} must be letters, digits, '-' or '_'")
     return problems
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
     from falyx.app import Falyx
 
 __all__ = ["USAGE", "main"]
+
+_TRY = ("falyx help", "falyx run R -y", "falyx check")  # what `init` suggests
+#: A config path given on the command line (or None), and where it was given.
+_Option = tuple["str | None", str]
 
 USAGE = """\
 usage: falyx [-c PATH] [OPTIONS] COMMAND [ARGS]...   run a command of the config found
@@ -47,11 +52,11 @@ def main(argv: list[str]) -> NoReturn:
     raise SystemExit(0)  # pragma: no cover - app() always exits
 
 
-def _load(explicit: str | None, rest: list[str]) -> Falyx:
+def _load(explicit: _Option, rest: list[str]) -> Falyx:
     from falyx.config.discovery import ConfigNotFound, find_config
 
     try:
-        path = find_config(explicit)
+        path = find_config(explicit[0], source=explicit[1])
     except ConfigNotFound:
         if rest[:1] in (["-h"], ["--help"]):
             print(USAGE)
@@ -67,7 +72,7 @@ def _load(explicit: str | None, rest: list[str]) -> Falyx:
     return load(path)
 
 
-def _init(explicit: str | None, args: list[str]) -> int:
+def _init(explicit: _Option, args: list[str]) -> int:
     from falyx.config.starter import write_starter
 
     if len(args) > 1:
@@ -75,18 +80,23 @@ def _init(explicit: str | None, args: list[str]) -> int:
     folder = Path(args[0] if args else ".")
     written = write_starter(folder)
     names = " and ".join(p.name for p in written)
-    where = "" if not args else f" in {folder}"
-    sys.stderr.write(f"Wrote {names}{where}. Try: falyx help, falyx run R -y, falyx check\n")
+    if folder.resolve() == Path.cwd().resolve():
+        sys.stderr.write(f"Wrote {names}. Try: {', '.join(_TRY)}\n")
+    else:  # the commands find the config from its folder
+        sys.stderr.write(f"Wrote {names} in {folder}. Try: cd {shlex.quote(args[0])} && "
+                         f"{_TRY[0]} (then, there: {', '.join(_TRY[1:])})\n")
     return 0
 
 
-def _check(explicit: str | None, args: list[str]) -> int:
+def _check(explicit: _Option, args: list[str]) -> int:
     from falyx.config.build import load
     from falyx.config.discovery import find_config
 
     if len(args) > 1:
         raise UsageError("usage: falyx check [PATH]")
-    app = load(find_config(args[0] if args else explicit))
+    if args:
+        explicit = (args[0], "the PATH argument of 'falyx check'")
+    app = load(find_config(explicit[0], source=explicit[1]))
     text = f"OK: {_plural(len(app.commands), 'command')}"
     if app.submenus:
         inside = sum(len(sub.commands) for sub in _mounted(app))
@@ -105,7 +115,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 
 
-def _schema(explicit: str | None, args: list[str]) -> int:
+def _schema(explicit: _Option, args: list[str]) -> int:
     from falyx.config.schema import json_schema
 
     if args:
@@ -114,8 +124,9 @@ def _schema(explicit: str | None, args: list[str]) -> int:
     return 0
 
 
-def _config_option(argv: list[str]) -> tuple[str | None, list[str]]:
-    """Take `-c PATH` / `--config PATH` / `--config=PATH` from the global options.
+def _config_option(argv: list[str]) -> tuple[_Option, list[str]]:
+    """Take `-c PATH` / `--config PATH` / `--config=PATH` from the global options: the path
+    and the option as written (None, "--config" when absent), and the other words.
 
     Only the words before the command are looked at, so a command's own `-c` is untouched.
     The app's CLI does not know this option: the config must be read to build that CLI.
@@ -130,12 +141,12 @@ def _config_option(argv: list[str]) -> tuple[str | None, list[str]]:
                 _fail(f"{word} needs a PATH")
             value = rest[i + 1]
             del rest[i:i + 2]
-            return value, rest
+            return (value, word), rest
         if word.startswith("--config="):
             del rest[i]
-            return word.partition("=")[2], rest
+            return (word.partition("=")[2], "--config"), rest
         i += 2 if word in takes_value else 1
-    return None, rest
+    return (None, "--config"), rest
 
 
 def _fail(message: str, prefix: bool = True) -> NoReturn:

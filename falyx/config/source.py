@@ -30,6 +30,10 @@ class Document:
     data: Any
     marks: dict[DocPath, Mark] = field(default_factory=dict)
     prefix: str = ""  # `tool.falyx` for pyproject.toml
+    #: Problems found while reading that still leave data to check (duplicate keys, tags).
+    problems: list[Problem] = field(default_factory=list)
+    #: Where a refused value stands as None: later checks there and of its mapping are moot.
+    refused: list[DocPath] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -43,6 +47,12 @@ class Document:
                 return Problem(self.name, message, self.path_text(path), mark[0], mark[1])
         return Problem(self.name, message, self.path_text(path))
 
+    def moot(self, path: DocPath) -> bool:
+        """Whether a problem at `path` follows from a refused value (already reported): it
+        is at or below that value, or it is the mapping holding it (a body, a required
+        field: what that mapping has is unknown)."""
+        return any(path[:len(where)] == where or path == where[:-1] for where in self.refused)
+
     def path_text(self, path: DocPath) -> str:
         return format_path(path, self.prefix) or "top level"
 
@@ -50,9 +60,12 @@ class Document:
 def read_document(file: Path) -> Document:
     """Parse `file` (by its name: *.yaml/*.yml, *.toml, pyproject.toml).
 
+    Duplicate keys and refused tags (YAML) are in `Document.problems`: the rest of the file
+    is still checked, so every problem is reported at once.
+
     Raises:
-        ConfigFileError: unreadable, not UTF-8, a syntax error, empty, or (YAML) duplicate
-            keys and refused tags, every one found.
+        ConfigFileError: unreadable, not UTF-8, a syntax error (with the problems found
+            before it), or empty.
     """
     name = display_path(file)
     kind = _kind(file)
@@ -112,11 +125,10 @@ class _YamlReader:
                 self.doc.marks[()] = _mark(node)
                 self.doc.data = self._value(loader, node, ())
         except yaml.MarkedYAMLError as exc:
-            self.problems.append(self._syntax_problem(exc, text))
+            raise ConfigFileError([*self.problems, self._syntax_problem(exc, text)]) from None
         finally:
             loader.dispose()
-        if self.problems:
-            raise ConfigFileError(self.problems)
+        self.doc.problems = self.problems
         return self.doc
 
     def _syntax_problem(self, exc: Any, text: str) -> Problem:
@@ -165,12 +177,12 @@ class _YamlReader:
         first_line: dict[Any, int] = {}
         for i, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
-                self._refuse(key_node, path, "a mapping key must be a plain value")
+                self._report(key_node, path, "a mapping key must be a plain value")
                 continue
             key = self._value(loader, key_node, path)
             if i >= merged:  # a merged key may be overridden; an own key only once
                 if key in first_line:
-                    self._refuse(key_node, (*path, key),
+                    self._report(key_node, (*path, key),
                                  f"duplicate key {key!r} (first on line {first_line[key]})")
                     continue
                 first_line[key] = key_node.start_mark.line + 1
@@ -179,6 +191,11 @@ class _YamlReader:
         return data
 
     def _refuse(self, node: Any, path: DocPath, message: str) -> None:
+        """A value that is not read: None stands in for it, its problem is recorded."""
+        self.doc.refused.append(path)
+        self._report(node, path, message)
+
+    def _report(self, node: Any, path: DocPath, message: str) -> None:
         """Record a problem at `node` and read on: every problem of the file is reported."""
         line, column = _mark(node)
         self.problems.append(Problem(self.doc.name, message, self.doc.path_text(path),

@@ -27,7 +27,9 @@ class StepFactory:
     """Builds steps for one config file, recording each problem at its place.
 
     `lookup_key(key, path)` gives the action of the command with that key (None when that
-    command is broken or forms a cycle, already reported), or `NOT_A_KEY`.
+    command is broken or forms a cycle, already reported), or `NOT_A_KEY`. A step at a path
+    in `partial` (some of its fields invalid, see `validate.Conversion`) is built all the
+    same, so that its refs, keys and options are checked, but comes back as None.
     """
 
     def __init__(
@@ -37,8 +39,10 @@ class StepFactory:
         env: dict[str, str],
         lookup_key: Callable[[str, DocPath], Any],
         problems: list[Problem],
+        partial: set[DocPath] | None = None,
     ) -> None:
         self.doc = doc
+        self.partial = partial or set()
         self.looked_in = list(looked_in)
         self.env = env
         self.lookup_key = lookup_key
@@ -47,20 +51,30 @@ class StepFactory:
 
     # -- steps -------------------------------------------------------------------------
     def step(
-        self, spec: str | StepBody, path: DocPath, name: str | None = None
+        self, spec: str | StepBody | None, path: DocPath, name: str | None = None
     ) -> BaseAction | None:
-        """A step from a key, a ref or a mapping; None if it has problems (recorded)."""
+        """A step from a key, a ref or a mapping; None if it has problems (recorded).
+
+        `spec` None is a step nothing of which converted (its problems are recorded).
+        """
+        if spec is None:
+            return None
         if isinstance(spec, str):
             return self._named(spec, path)
-        options = self._options(spec, path)
-        if options is None:
-            return None
+        built = self._built(spec, path, name)
+        return None if path in self.partial else built
+
+    def _built(self, spec: StepBody, path: DocPath, name: str | None) -> BaseAction | None:
+        """The step; with an option that failed (reported), its body is still built, for
+        its own problems, and None returned."""
+        options, options_ok = self._options(spec, path)
         name = getattr(spec, "name", None) if isinstance(spec, StepSpec) else name
         try:
-            return getattr(self, "_" + spec.body)(spec, path, name, options)
+            built = getattr(self, "_" + spec.body)(spec, path, name, options)
         except _BUILD_ERRORS as exc:
             self.report(_field_named(spec, path, str(exc)), str(exc))
             return None
+        return built if options_ok else None
 
     def _named(self, text: str, path: DocPath) -> BaseAction | None:
         found = self.lookup_key(text, path)
@@ -125,29 +139,24 @@ class StepFactory:
         return None if any(s is None for s in steps) else steps  # type: ignore[return-value]
 
     # -- options -----------------------------------------------------------------------
-    def _options(self, spec: StepBody, path: DocPath) -> dict[str, Any] | None:
-        """`retry`, `timeout`, `rollback`, `hooks` and injection, as step keyword args."""
-        options: dict[str, Any] = {}
-        ok = True
+    def _options(self, spec: StepBody, path: DocPath) -> tuple[dict[str, Any], bool]:
+        """`retry`, `timeout`, `rollback`, `hooks` and injection, as step keyword args, and
+        whether all of them could be built (those that could not are left out)."""
+        built: dict[str, Any] = {}
         if spec.retry is not None and spec.retry is not False:
-            policy = self.retry_policy(spec.retry, (*path, "retry"))
-            ok = policy is not None
-            options["retry_policy"] = policy
+            built["retry_policy"] = self.retry_policy(spec.retry, (*path, "retry"))
+        if spec.rollback is not None:
+            built["rollback"] = self._rollback(spec.rollback, (*path, "rollback"))
+        if spec.hooks:
+            built["hooks"] = self.hooks(spec.hooks, (*path, "hooks"))
+        options = {k: v for k, v in built.items() if v is not None}
         if spec.timeout is not None:
             options["timeout"] = spec.timeout
-        if spec.rollback is not None:
-            undo = self._rollback(spec.rollback, (*path, "rollback"))
-            ok = ok and undo is not None
-            options["rollback"] = undo
-        if spec.hooks:
-            hooks = self.hooks(spec.hooks, (*path, "hooks"))
-            ok = ok and hooks is not None
-            options["hooks"] = hooks
         if spec.inject_last_result is not None:
             options["inject_last_result"] = spec.inject_last_result
         if spec.inject_into is not None:
             options["inject_into"] = spec.inject_into
-        return options if ok else None
+        return options, all(v is not None for v in built.values())
 
     def _rollback(self, spec: str | StepSpec, path: DocPath) -> Any:
         """A ref's function itself (as `rollback=undo` in Python), or a step (key, mapping)."""
@@ -192,7 +201,8 @@ class StepFactory:
             return None
 
     def report(self, path: DocPath, message: str) -> None:
-        self.problems.append(self.doc.problem(path, message))
+        if not self.doc.moot(path):
+            self.problems.append(self.doc.problem(path, message))
 
 
 def _field_named(spec: StepBody, path: DocPath, message: str) -> DocPath:

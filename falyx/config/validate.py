@@ -4,81 +4,158 @@ msgspec stops at the first error of one `convert` call. The whole document is co
 one call first (the fast path); only when that fails does `_Checker` walk the declared types,
 converting each field and list item on its own so that msgspec still does all the type
 checking while every problem of the file is found. Unknown fields get a "did you mean".
+
+The same walk salvages what is valid, so the later stages (keys, refs, cycles, names) check
+every command they can, not only those of a valid file: an invalid field is left out (its
+struct is then *partial*: checked, never registered), an invalid list item of steps or
+commands becomes None (indices stay those of the file), a missing required string stands
+in as "?" (partial too). A struct whose own rules fail on the body (none, or two) is lost.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Generic, Literal, TypeVar, Union, get_args, get_origin
 
 import msgspec
 
 from falyx.config.problems import DocPath, Problem
 from falyx.config.source import Document
 
-__all__ = ["convert", "friendly"]
+__all__ = ["Conversion", "convert", "friendly"]
 
 T = TypeVar("T")
 _AT = re.compile(r" - at `(?:key` in `)?\$([^`]*)`$")
 _PART = re.compile(r"\.(\w+)|\[(\d+)\]|\[\.\.\.\]")
+_FIELD_LINE = re.compile(r"^([a-z_]+)(?:\[(\d+)\])?: (.*)$")
 _NAMES = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
           "object": "a mapping", "array": "a list", "null": "null"}
+_LOST = object()  # what the walk returns for a value nothing of which converts
+_STAND_IN = "?"  # a required string that is missing or invalid, in a partial struct
 
 
-def convert(doc: Document, data: Any, tp: type[T], path: DocPath = ()) -> tuple[T | None,
-                                                                                list[Problem]]:
-    """`data` (found at `path` of `doc`) as `tp`, or None and every problem found."""
+@dataclass
+class Conversion(Generic[T]):
+    """`value` converted (None when nothing converts); else the problems found and the
+    value salvaged, with the paths of its `partial` structs."""
+
+    value: T | None
+    problems: list[Problem] = field(default_factory=list)
+    partial: set[DocPath] = field(default_factory=set)
+
+
+def convert(doc: Document, data: Any, tp: type[T], path: DocPath = ()) -> Conversion[T]:
+    """`data` (found at `path` of `doc`) as `tp`, or what of it converts and every problem."""
     try:
-        return msgspec.convert(data, tp), []
+        return Conversion(msgspec.convert(data, tp))
     except msgspec.ValidationError:
         pass
-    problems = [doc.problem(where, message) for where, message in _Checker().check(data, tp, path)]
-    return None, problems or [doc.problem(path, "invalid value")]
+    checker = _Checker()
+    value, found = checker.check(data, tp, path)
+    found = found or [(path, "invalid value")]
+    problems = [doc.problem(where, message) for where, message in found if not doc.moot(where)]
+    return Conversion(None if value is _LOST else value, problems, checker.partial)
 
 
 class _Checker:
-    """Walks declared types: structs field by field, lists item by item, dicts entry by entry."""
+    """Walks declared types: structs field by field, lists item by item, dicts entry by entry.
 
-    def check(self, value: Any, tp: Any, path: DocPath) -> list[tuple[DocPath, str]]:
+    `check` returns the value salvaged (or `_LOST`) and the problems found, as (path, message).
+    """
+
+    def __init__(self) -> None:
+        self.partial: set[DocPath] = set()
+
+    def check(self, value: Any, tp: Any, path: DocPath) -> tuple[Any, list[tuple[DocPath, str]]]:
         try:
-            msgspec.convert(value, tp)
-            return []
+            return msgspec.convert(value, tp), []
         except msgspec.ValidationError as exc:
             error = str(exc)
         tp = _branch(_bare(tp), value)
+        salvaged: Any = _LOST
         found: list[tuple[DocPath, str]] = []
         struct = _struct_in(tp)
         if struct is not None and isinstance(value, dict):
-            found = self._struct(value, struct, path)
+            salvaged, found = self._struct(value, struct, path)
         elif get_origin(tp) is list and isinstance(value, list):
-            (item,) = get_args(tp)
-            for i, element in enumerate(value):
-                found += self.check(element, item, (*path, i))
+            salvaged, found = self._list(value, get_args(tp)[0], path)
         elif get_origin(tp) is dict and isinstance(value, dict):
-            found = self._dict(value, *get_args(tp), path)
-        return found or friendly(error, path)
+            salvaged, found = self._dict(value, *get_args(tp), path)
+        if not found:  # the problem is this value's own: a struct's rules
+            return (salvaged if struct is not None else _LOST), friendly(error, path)
+        return salvaged, found
 
-    def _struct(self, value: dict[Any, Any], struct: Any, path: DocPath) -> list:
+    def _struct(self, value: dict[Any, Any], struct: Any, path: DocPath) -> tuple[Any, list]:
         fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
         found: list[tuple[DocPath, str]] = []
+        kept: dict[str, Any] = {}
+        lost = False  # a field left out or salvaged: the struct is partial
         for key in value:
             if key not in fields:
                 found.append(((*path, key), unknown_field(key, list(fields))))
         for name, info in fields.items():
             if name in value:
-                found += self.check(value[name], info.type, (*path, name))
+                converted, problems = self.check(value[name], info.type, (*path, name))
+                found += problems
+                if converted is not _LOST:
+                    kept[info.name] = converted
+                # a list of structs keeps its own marks: a None or partial item is not built
+                lost = lost or converted is _LOST or bool(problems and not _struct_list(
+                    info.type))
             elif info.required:
                 found.append((path, f"missing required field '{name}'"))
         rules = getattr(struct, "rules", None)
         if found and rules is not None:  # the struct's own rules, on the fields as written
             for line in rules(value.get):
                 found += friendly(line, path)
-        return found
+        return self._rebuild(struct, kept, lost, path), found
 
-    def _dict(self, value: dict[Any, Any], key_tp: Any, value_tp: Any, path: DocPath) -> list:
+    def _rebuild(self, struct: Any, kept: dict[str, Any], lost: bool, path: DocPath) -> Any:
+        """`struct` from the fields that converted; a field its rules refuse is left out."""
+        required = [f for f in msgspec.structs.fields(struct) if f.required]
+        for _ in range(2):  # once as kept, once without the fields the rules named
+            for info in required:
+                if info.name not in kept:
+                    if _bare(info.type) is not str:
+                        return _LOST
+                    kept[info.name], lost = _STAND_IN, True
+            try:
+                rebuilt = struct(**kept)
+            except ValueError as exc:  # the rules of __post_init__, one line per problem
+                named = [_FIELD_LINE.match(line) for line in str(exc).splitlines()]
+                if not all(named):
+                    return _LOST  # a problem of the whole struct (its body): nothing to check
+                for match in named:
+                    kept.pop(match[1], None)  # type: ignore[index]
+                lost = True
+                continue
+            except TypeError:
+                return _LOST
+            if lost:
+                self.partial.add(path)
+            return rebuilt
+        return _LOST
+
+    def _list(self, value: list[Any], item: Any, path: DocPath) -> tuple[Any, list]:
+        found: list[tuple[DocPath, str]] = []
+        items = []
+        for i, element in enumerate(value):
+            converted, problems = self.check(element, item, (*path, i))
+            found += problems
+            items.append(converted)
+        if any(i is _LOST for i in items):
+            if _struct_in(_bare(item)) is None:
+                return _LOST, found  # a list of plain values is kept whole or not at all
+            items = [None if i is _LOST else i for i in items]  # a step or command: None
+        return items, found
+
+    def _dict(self, value: dict[Any, Any], key_tp: Any, value_tp: Any,
+              path: DocPath) -> tuple[Any, list]:
         found: list[tuple[DocPath, str]] = []
         allowed = _literal_values(key_tp)
+        kept: dict[Any, Any] = {}
         for key, element in value.items():
             if allowed and key not in allowed:
                 close = difflib.get_close_matches(str(key), allowed, n=1)
@@ -87,8 +164,10 @@ class _Checker:
             elif not isinstance(key, str):
                 found.append(((*path, key), f"keys must be strings, got {key!r}"))
             else:
-                found += self.check(element, value_tp, (*path, key))
-        return found
+                converted, problems = self.check(element, value_tp, (*path, key))
+                found += problems
+                kept[key] = converted
+        return (_LOST if any(v is _LOST for v in kept.values()) else kept), found
 
 
 def unknown_field(key: Any, known: list[str]) -> str:
@@ -108,11 +187,11 @@ def friendly(error: str, path: DocPath) -> list[tuple[DocPath, str]]:
                 path = (*path, name or int(index))
     out = []
     for line in error.splitlines():  # a struct's own check may report several problems
-        field = re.match(r"^([a-z_]+(?:\[\d+\])?): (.*)$", line)
-        if field:
-            head, index = re.match(r"([a-z_]+)(?:\[(\d+)\])?", field[1]).groups()  # type: ignore[union-attr]
+        named = _FIELD_LINE.match(line)
+        if named:
+            head, index, message = named.groups()
             where = (*path, head) if index is None else (*path, head, int(index))
-            out.append((where, field[2]))
+            out.append((where, message))
         else:
             out.append((path, _rephrase(line)))
     return out
@@ -163,6 +242,14 @@ def _struct_in(tp: Any) -> Any:
         structs = [s for s in structs if s is not None]
         return structs[0] if len(structs) == 1 else None
     return None
+
+
+def _struct_list(tp: Any) -> bool:
+    """Whether `tp` is a list of structs (commands, steps), possibly optional."""
+    tp = _bare(tp)
+    if _is_union(tp):
+        return any(_struct_list(member) for member in get_args(tp))
+    return get_origin(tp) is list and _struct_in(_bare(get_args(tp)[0])) is not None
 
 
 def _literal_values(tp: Any) -> list[str]:
