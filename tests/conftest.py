@@ -32,6 +32,9 @@ def _isolated_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FALYX_HISTORY", "off")
     monkeypatch.delenv("FALYX_LOG_FORMAT", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    # Output widths are the tests' to choose: pytest-xdist's workers inherit COLUMNS=80.
+    for name in ("COLUMNS", "LINES"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(autouse=True)

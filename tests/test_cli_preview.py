@@ -35,8 +35,8 @@ def test_preview_never_requires_the_commands_options() -> None:
 
 
 @pytest.mark.parametrize(("tokens", "arguments"), [
-    (["--env", "prod"], "⚑ Arguments: env=Env.prod, replicas=2"),
-    (["--env=staging", "--replicas", "5"], "⚑ Arguments: env=Env.staging, replicas=5"),
+    (["--env", "prod"], "⚑ Arguments: env=prod, replicas=2"),
+    (["--env=staging", "--replicas", "5"], "⚑ Arguments: env=staging, replicas=5"),
     (["--replicas", "3"], "⚑ Arguments: replicas=3"),  # the missing required one is left out
 ])
 def test_preview_takes_the_commands_options_and_shows_them_converted(
@@ -54,7 +54,7 @@ def test_preview_of_a_chain_takes_the_options_of_all_its_steps() -> None:
     result = run_cli(make_app(), ["preview", "R", "--ref", "v2", "--env", "dev"])
 
     assert result.exit_code == 0, result.stderr
-    assert "⚑ Arguments: ref='v2', env=Env.dev, replicas=2" in result.stderr
+    assert "⚑ Arguments: ref=v2, env=dev, replicas=2" in result.stderr
 
 
 def test_preview_shows_the_run_options_effect_on_retries() -> None:

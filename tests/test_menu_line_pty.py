@@ -48,7 +48,7 @@ def test_preview_without_and_with_a_required_option(menu) -> None:
     term.expect("Command: 'R' — Release", "⚙ Action 'deploy'")
     term.prompt()
     term.type("?r --env prod --ref v2\r")
-    term.expect("⚑ Arguments: ref='v2', env=Env.prod, replicas=2")
+    term.expect("⚑ Arguments: ref=v2, env=prod, replicas=2")
     term.prompt()
     term.type("x\r")
     assert term.exit_status() == 0
@@ -62,7 +62,7 @@ def test_the_choices_of_an_option_are_offered_and_tab_takes_one(menu) -> None:
     term.type("D --env ")
     term.expect(drawn(" dev "), drawn(" staging "), drawn(" prod "))
     term.type(TAB + "\r")                       # Tab takes the first offer
-    term.expect("⚑ Arguments: env=Env.dev, replicas=2", "Confirm execution of D")
+    term.expect("⚑ Arguments: env=dev, replicas=2", "Confirm execution of D")
     term.type("y")
     term.expect("deployed to dev x2")
     term.prompt()

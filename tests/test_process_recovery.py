@@ -7,10 +7,14 @@ the workers write; nothing sleeps to win a race.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import gc
 import os
 import signal
 import time
+import weakref
 from collections.abc import Iterator
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 
 import pytest
@@ -143,6 +147,27 @@ async def test_a_task_deaf_to_the_interrupt_has_its_worker_killed_after_kill_gra
     pid = work.marked(marker)[0]
     await wait_until_gone(pid)
     assert await ProcessAction("next", work.pid_after, executor=pool)() != pid
+
+
+def test_a_pool_replaced_after_a_kill_is_let_go_once_its_task_has_ended(
+    pool: LocalProcessPool, tmp_path: Path
+) -> None:
+    """Held while its task is pending, let go by the next submission, never from a future's
+    done-callback (there, on CPython 3.12.1, the executor's weakref callback deadlocked exit:
+    `tests/test_process_cli.py`'s deaf step)."""
+    marker = tmp_path / "deaf"
+    future = pool.submit(work.spin_deaf, str(marker))
+    replaced = weakref.ref(pool._owner[future.falyx_token])  # type: ignore[attr-defined]
+    pid = asyncio.run(wait_for_file(marker))
+    pool.kill(future, pid)
+    concurrent.futures.wait([future], timeout=DEADLINE)
+    assert isinstance(future.exception(), BrokenExecutor)
+    gc.collect()
+    assert replaced() is not None  # its future is done, but nothing dropped it there
+
+    assert pool.submit(work.pid_after).result(timeout=DEADLINE) != pid
+    gc.collect()
+    assert replaced() is None
 
 
 async def test_cancelling_a_pool_step_stops_running_and_queued_tasks(

@@ -13,6 +13,7 @@ import pytest
 import falyx
 from falyx import Falyx, HookType, RetryPolicy, ShellAction, ShellCommandError, chain
 from falyx.action.parameters import REQUIRED_OPTION
+from falyx.action.shell_template import quoted_command
 from falyx.errors import FalyxError, InvalidActionError, UsageError
 from falyx.history import ExecutionRegistry
 from tests.conftest import FakeSleep
@@ -141,12 +142,15 @@ async def test_a_program_that_cannot_start_is_a_shell_error_with_the_shells_word
     (tmp_path / "notes.txt").write_text("not a program\n")  # not executable
     (tmp_path / "garbage").write_bytes(b"\x7fELF\x00\x00")
     (tmp_path / "garbage").chmod(0o755)
-    step = ShellAction("s", command.replace("{tmp}", str(tmp_path)), retry=3)
+    line = command.replace("{tmp}", str(tmp_path))
+    step = ShellAction("s", line, retry=3)
 
     with pytest.raises(ShellCommandError) as caught:
         await step()
 
-    assert str(caught.value) == message.replace("{tmp}", str(tmp_path))
+    # the command is quoted once, cut in the middle when long (the temporary folder may be)
+    expected = message.replace(repr(command), quoted_command(line)).replace("{tmp}", str(tmp_path))
+    assert str(caught.value) == expected
     assert caught.value.returncode == int(message.split("exited with ")[1][:3])
     assert registry.latest().attempts == 1 and fake_sleep.waits == []  # never retried
 

@@ -241,7 +241,7 @@ def test_preview_of_a_command_at_depth_is_headed_by_its_path() -> None:
         "Command: 'O.R' — Restart the database.")
     assert cli("preview", "O.D.V").stderr.splitlines()[0] == "Command: 'O.D.V' — Vacuum a table."
     assert cli("ops", "db", "preview", "v", "--table", "t1").stderr.splitlines()[:2] == [
-        "Command: 'O.D.V' — Vacuum a table.", "├── ⚑ Arguments: table='t1'"]
+        "Command: 'O.D.V' — Vacuum a table.", "├── ⚑ Arguments: table=t1"]
 
 
 # -- completion ------------------------------------------------------------------------------

@@ -71,6 +71,11 @@ class LocalProcessPool(Executor):
         self._generation: _Generation | None = None
         self._tokens = itertools.count(1)
         self._owner: dict[int, _Generation] = {}
+        # Replaced generations, held until none of their tasks is pending, then let go from a
+        # submitting thread: if the last reference went in a future's done-callback, the
+        # executor's weakref callback would take the shutdown lock its manager thread already
+        # holds there (a deadlock at exit on CPython 3.12.1).
+        self._retired: list[_Generation] = []
 
     def submit_payload(self, payload: bytes) -> Future[Any]:
         """Run a pickled `(fn, args, kwargs)`; the future carries the task's `falyx_token`."""
@@ -80,7 +85,7 @@ class LocalProcessPool(Executor):
             try:
                 future = generation.executor.submit(worker.run_task, token, payload)
             except BrokenExecutor:  # a worker died since the last submission: start afresh
-                self._generation = None
+                self._retire(generation)
                 generation = self._current()
                 future = generation.executor.submit(worker.run_task, token, payload)
         future.falyx_token = token  # type: ignore[attr-defined]
@@ -117,7 +122,7 @@ class LocalProcessPool(Executor):
             _send(pid, getattr(signal, "SIGKILL", signal.SIGTERM))
             with self._lock:
                 if self._generation is generation:
-                    self._generation = None
+                    self._retire(generation)
             if generation is not None:  # its other workers end once their tasks do
                 generation.executor.shutdown(wait=False)
 
@@ -127,7 +132,15 @@ class LocalProcessPool(Executor):
         if generation is not None:
             generation.executor.shutdown(wait=wait, cancel_futures=cancel_futures)
 
+    def _retire(self, generation: _Generation) -> None:
+        """Stop using `generation` (the lock is held); keep it while its tasks are pending."""
+        self._generation = None
+        self._retired.append(generation)
+
     def _current(self) -> _Generation:
+        if self._retired:  # let go of replaced generations whose tasks have all ended
+            pending = {id(owner) for owner in list(self._owner.values())}
+            self._retired = [g for g in self._retired if id(g) in pending]
         if self._generation is None:
             check_main_guard()
             self._generation = _Generation(self.workers)

@@ -72,8 +72,8 @@ class StepBody(Struct, forbid_unknown_fields=True, kw_only=True):
     shell: Annotated[str, Meta(description="A command line run by /bin/sh -c.")] | None = None
     process: Annotated[Ref, Meta(
         description="An import ref run in another process (a ProcessAction).")] | None = None
-    chain: list["Step"] | None = None
-    group: list["Step"] | None = None
+    chain: "list[Step] | None" = None  # whole, so Python 3.10 resolves Step inside list[]
+    group: "list[Step] | None" = None
     args: list[Any] | None = None
     kwargs: dict[str, Any] | None = None
     params: Annotated[dict[str, Any], Meta(
@@ -89,7 +89,7 @@ class StepBody(Struct, forbid_unknown_fields=True, kw_only=True):
     fail_fast: bool | None = None
     retry: Retry | None = None
     timeout: Positive | None = None
-    rollback: Union["Step", None] = None
+    rollback: "Step | None" = None
     hooks: dict[HookName, Union[Ref, list[Ref]]] | None = None
     inject_last_result: bool | None = None
     inject_into: str | None = None
