@@ -218,24 +218,37 @@ async def test_an_abort_while_waiting_records_the_step_abandoned_and_undoes_noth
     assert await asyncio.to_thread(migrate.ended.wait, WAIT)
 
 
-async def test_a_sync_rollback_that_returned_before_the_abort_was_seen_is_recorded_done(
-    registry, monkeypatch
-) -> None:
+@pytest.fixture
+def jobs(monkeypatch: pytest.MonkeyPatch) -> list[concurrent.futures.Future[Any]]:
+    """The futures of every job falyx's step threads take, in order (a pool of the test's)."""
     pool = threads.StepThreadPool()
-    jobs: list[concurrent.futures.Future[Any]] = []
+    taken: list[concurrent.futures.Future[Any]] = []
     submit = pool.submit
-    monkeypatch.setattr(pool, "submit", lambda *a, **k: jobs.append(submit(*a, **k)) or jobs[-1])
+    monkeypatch.setattr(pool, "submit", lambda *a, **k: taken.append(submit(*a, **k)) or taken[-1])
     monkeypatch.setattr(threads, "_pool", pool)
+    return taken
+
+
+def abort_once_returned(loop: asyncio.AbstractEventLoop, control: RollbackControl,
+                        jobs: list[concurrent.futures.Future[Any]]) -> None:
+    """Called in a job's thread: the loop aborts the rollback once that job has returned,
+    before it hears that the job did."""
+    def abort() -> None:
+        concurrent.futures.wait([jobs[-1]], WAIT)
+        control.abort()
+
+    loop.call_soon_threadsafe(abort)
+
+
+async def test_a_sync_rollback_that_returned_before_the_abort_was_seen_is_recorded_done(
+    registry, jobs: list[concurrent.futures.Future[Any]]
+) -> None:
     control = RollbackControl()
     loop = asyncio.get_running_loop()
     undone: list[str] = []
 
-    def abort_once_returned() -> None:  # on the loop, before it hears that the job returned
-        concurrent.futures.wait([jobs[-1]], WAIT)
-        control.abort()
-
     def undo_b() -> None:
-        loop.call_soon_threadsafe(abort_once_returned)
+        abort_once_returned(loop, control, jobs)
         undone.append("b")
 
     async def deploy() -> None:
@@ -252,22 +265,13 @@ async def test_a_sync_rollback_that_returned_before_the_abort_was_seen_is_record
 
 
 async def test_a_rollback_that_raised_before_the_abort_was_seen_is_a_rollback_error(
-    registry, monkeypatch
+    registry, jobs: list[concurrent.futures.Future[Any]]
 ) -> None:
-    pool = threads.StepThreadPool()
-    jobs: list[concurrent.futures.Future[Any]] = []
-    submit = pool.submit
-    monkeypatch.setattr(pool, "submit", lambda *a, **k: jobs.append(submit(*a, **k)) or jobs[-1])
-    monkeypatch.setattr(threads, "_pool", pool)
     control = RollbackControl()
     loop = asyncio.get_running_loop()
 
-    def abort_once_returned() -> None:
-        concurrent.futures.wait([jobs[-1]], WAIT)
-        control.abort()
-
     def undo() -> None:
-        loop.call_soon_threadsafe(abort_once_returned)
+        abort_once_returned(loop, control, jobs)
         raise OSError("disk full")
 
     async def deploy() -> None:

@@ -56,6 +56,21 @@ def read_stdout_until(proc: subprocess.Popen[bytes], marker: bytes) -> bytes:
     return seen
 
 
+def signal_at_line(proc: subprocess.Popen[bytes], line: bytes,
+                   signum: int) -> tuple[bytes, bytes]:
+    """Send `signum` once the child has printed `line`; all it wrote to stdout and stderr by
+    its exit (it is killed if it outlives TIMEOUT)."""
+    try:
+        before = read_stdout_until(proc, line)
+        proc.send_signal(signum)
+        after, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return before + after, err
+
+
 # -- exit codes ------------------------------------------------------------------------
 def test_simple_example_runs_headless_with_skip_confirm() -> None:
     result = run(SIMPLE, "run", "r", "-y", FALYX_DEMO_SEED=SUCCEEDING_SEED)
@@ -106,17 +121,10 @@ def test_signal_during_a_chain_rolls_back_and_exits_with_its_code(
     signum: signal.Signals, code: int, line: str
 ) -> None:
     proc = start(DECORATORS, "run", "R", "-y", SLOW_DEPLOY="1")
-    try:
-        before = read_stdout_until(proc, b"deploying...\n")
-        proc.send_signal(signum)
-        after, err = proc.communicate(timeout=TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    out, err = signal_at_line(proc, b"deploying...\n", signum)
 
     assert proc.returncode == code
-    assert (before + after).decode() == (
+    assert out.decode() == (
         "built prod\ntests passed\ndeploying...\nrolled back build of prod\n")
     warning, last = err.decode().splitlines()  # no traceback
     assert warning.endswith("WARNING  [build] Rolled back after cancellation")

@@ -16,7 +16,7 @@ from falyx import Falyx, chain
 from falyx.action import Action
 from falyx.testing import CliResult, run_cli
 from tests.conftest import ROOT, TYPER_029, subprocess_env
-from tests.test_cli_process import TIMEOUT, read_stdout_until
+from tests.test_cli_process import TIMEOUT, signal_at_line
 
 SUBMENU_APP = ROOT / "tests" / "apps" / "submenu_app.py"
 
@@ -355,17 +355,10 @@ def test_a_signal_during_a_submenus_command_rolls_back_and_exits_with_its_code(
     proc = subprocess.Popen(
         [sys.executable, str(SUBMENU_APP), "ops", "slow", "--json"], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, env=subprocess_env(FALYX_HISTORY="off"), cwd=ROOT)
-    try:
-        before = read_stdout_until(proc, b"slow step waiting\n")
-        proc.send_signal(signum)
-        after, err = proc.communicate(timeout=TIMEOUT)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    out, err = signal_at_line(proc, b"slow step waiting\n", signum)
 
     assert proc.returncode == code
-    *printed, last = (before + after).decode().splitlines()
+    *printed, last = out.decode().splitlines()
     assert printed == ["prepared", "slow step waiting", "rolled back prepare"]
     assert json.loads(last)["command"] == "O.S" and json.loads(last)["status"] == "CANCELLED"
     assert err.decode().splitlines()[-1] == line
