@@ -128,6 +128,7 @@ async def test_a_timed_out_step_stops_its_task_and_the_worker_serves_the_next(
     registry, pool: LocalProcessPool, tmp_path: Path
 ) -> None:
     marker = tmp_path / "spin"
+    await ProcessAction("start pool", work.pid_after, executor=pool)()  # not in the timeout
     with pytest.raises(StepTimeoutError):
         await ProcessAction("spin", work.spin, args=(str(marker),), timeout=0.5,
                             executor=pool)()
@@ -140,6 +141,7 @@ async def test_a_task_deaf_to_the_interrupt_has_its_worker_killed_after_kill_gra
     registry, pool: LocalProcessPool, tmp_path: Path
 ) -> None:
     marker = tmp_path / "deaf"
+    await ProcessAction("start pool", work.pid_after, executor=pool)()  # not in the timeout
     step = ProcessAction("deaf", work.spin_deaf, args=(str(marker),), timeout=0.5,
                          kill_grace=0.2, executor=pool)
     with pytest.raises(StepTimeoutError):
