@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-# The suite runs on every core (pytest-xdist); `make test PYTEST_ARGS=` runs it in one process.
-PYTEST_ARGS ?= -n auto
+# The suite runs on every core (pytest-xdist), a test file per worker (a module-scoped Dask
+# cluster starts once); `make test PYTEST_ARGS=` runs it in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 .PHONY: test lint demo test-all bench clean
 

@@ -208,11 +208,14 @@ async def test_an_abort_while_waiting_records_the_step_abandoned_and_undoes_noth
     run.cancel()
     await notices.wait("thread_wait")
     control.abort()
-    with pytest.raises(asyncio.CancelledError) as info:
+    with pytest.raises(asyncio.CancelledError):
         await run
 
     assert events == ["created", "migrate started"]  # not undone, and still running
-    assert info.value.rollback_aborted is True
+    # the chain's own record: on Python 3.10 a task re-raises a new CancelledError, without
+    # the attributes of the one the chain raised (the CLI reads the record too)
+    (release,) = registry.records(name="release")
+    assert release.exception.rollback_aborted is True
     step = registry.records(name="migrate", status="CANCELLED")[0]
     assert str(step.exception) == ("Interrupted (SIGINT); step 'migrate' abandoned while "
                                    "running in its thread")
