@@ -14,6 +14,7 @@ from falyx.config.refs import RefError, is_ref, resolve_callable, resolve_except
 from falyx.config.schema import RetrySpec, StepBody, StepSpec
 from falyx.config.source import Document
 from falyx.errors import FalyxError
+from falyx.hooks import check_hook
 from falyx.retry import RetryPolicy
 
 __all__ = ["NOT_A_KEY", "StepFactory"]
@@ -188,6 +189,12 @@ class StepFactory:
             for i, ref in enumerate([refs] if isinstance(refs, str) else refs):
                 where = (*path, hook_type) if isinstance(refs, str) else (*path, hook_type, i)
                 fn = self.callable(ref, where)
+                if fn is not None:
+                    try:
+                        check_hook(hook_type, fn)
+                    except TypeError as exc:
+                        self.report(where, f"ref '{ref}': {exc}")
+                        fn = None
                 ok = ok and fn is not None
                 hooks.setdefault(hook_type, []).append(fn)
         return hooks if ok else None
