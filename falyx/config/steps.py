@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from falyx.action import Action, ActionGroup, BaseAction, ChainedAction, ProcessAction
+from falyx.config.advice import config_advice
 from falyx.config.problems import DocPath, Problem
 from falyx.config.refs import RefError, is_ref, resolve_callable, resolve_exception
 from falyx.config.schema import RetrySpec, StepBody, StepSpec
@@ -73,7 +74,8 @@ class StepFactory:
         try:
             built = getattr(self, "_" + spec.body)(spec, path, name, options)
         except _BUILD_ERRORS as exc:
-            self.report(_field_named(spec, path, str(exc)), str(exc))
+            message = config_advice(str(exc))
+            self.report(_field_named(spec, path, message), message)
             return None
         return built if options_ok else None
 
