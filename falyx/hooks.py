@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -10,7 +11,7 @@ from typing import Any, Union
 
 from falyx.context import ExecutionContext
 
-__all__ = ["Hook", "HookManager", "HookSpec", "HookType"]
+__all__ = ["Hook", "HookManager", "HookSpec", "HookType", "check_hook"]
 
 logger = logging.getLogger("falyx")
 
@@ -50,10 +51,18 @@ class HookManager:
         self._hooks: dict[HookType, list[Hook]] = {}
 
     def register(self, hook_type: HookType | str, hook: Hook) -> Hook:
-        """Add `hook` to run at `hook_type`; returns the hook so this works as a decorator."""
+        """Add `hook` to run at `hook_type`; returns the hook so this works as a decorator.
+
+        Raises:
+            TypeError: `hook` is not callable, or cannot be called as `hook(ctx)` (see
+                `check_hook`).
+            ValueError: `hook_type` is no `HookType` (nor one of its aliases).
+        """
         if not callable(hook):
             raise TypeError(f"hook for {hook_type!s} must be callable, got {hook!r}")
-        self._hooks.setdefault(HookType(hook_type), []).append(hook)
+        kind = HookType(hook_type)
+        check_hook(kind, hook)
+        self._hooks.setdefault(kind, []).append(hook)
         return hook
 
     def clear(self, hook_type: HookType | str | None = None) -> None:
@@ -114,6 +123,41 @@ class HookManager:
                 for hook_type, hooks in source._hooks.items():
                     merged._hooks.setdefault(hook_type, []).extend(hooks)
         return merged
+
+
+def check_hook(hook_type: HookType | str, hook: Hook) -> None:
+    """Refuse a hook that cannot be called as `hook(ctx)` (DESIGN §2.2: hooks receive the
+    step's `ExecutionContext` as their one positional argument).
+
+    Accepted: anything whose signature binds one positional argument (`def h(ctx)`,
+    `def h(*args)`, `def h(ctx, extra=1)`, a bound method, a callable object, a
+    `functools.partial`, sync or async); a callable without a readable signature (some
+    builtins) is left for the call to decide.
+
+    Raises:
+        TypeError: naming the hook, its hook type, its signature and what it must accept.
+    """
+    try:
+        signature = inspect.signature(hook)
+    except (TypeError, ValueError):  # no signature to read (a builtin): the call decides
+        return
+    try:
+        signature.bind(None)
+    except TypeError:
+        signature = signature.replace(return_annotation=inspect.Signature.empty)
+        kind = HookType(hook_type).value
+        raise TypeError(
+            f"{kind} hook {hook_name(hook)!r} must accept one positional argument, the "
+            f"step's ExecutionContext (hooks are called as hook(ctx)); its signature is "
+            f"{signature}") from None
+
+
+def hook_name(hook: Hook) -> str:
+    """A hook's name for messages: its qualified name, a partial's function, else repr."""
+    if isinstance(hook, functools.partial):
+        return f"partial({hook_name(hook.func)})"
+    name = getattr(hook, "__qualname__", None) or getattr(hook, "__name__", None)
+    return name if isinstance(name, str) else f"{type(hook).__qualname__} object"
 
 
 HookSpec = Union[HookManager, Mapping[Union[HookType, str], Union[Hook, Iterable[Hook]]]]

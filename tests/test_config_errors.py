@@ -85,7 +85,7 @@ CASES: dict[str, list[str]] = {
     'mixed_registration_stages.yaml': [
         "mixed_registration_stages.yaml:6:5: commands[1].key: duplicate key 'r': commands[0] already uses it (keys are case-insensitive)",
         "mixed_registration_stages.yaml:6:5: commands[1]: chain 'build -> push': parameter 'tag' is declared as str (= 'latest') by step 'build' but as int (= 2) by step 'push'; a name shared by several steps needs one type and one default",
-        "mixed_registration_stages.yaml:11:5: commands[2]: command 'V': parameter 'version' would take the option --version, which falyx keeps for itself; rename the parameter or give it other option names with Annotated[..., typer.Option('--other')]",
+        "mixed_registration_stages.yaml:11:5: commands[2]: command 'V': placeholder {version} would take the option --version, which falyx keeps for itself; rename the placeholder (and its 'params' entry)",
         "mixed_registration_stages.yaml:12:5: commands[2].name: name 'history' is reserved for falyx's own commands (check, help, history, init, preview, run, run-all, schema)",
     ],
     'mixed_step_options_and_body.yaml': [
@@ -94,7 +94,7 @@ CASES: dict[str, list[str]] = {
         "mixed_step_options_and_body.yaml:9:30: commands[1].chain[1]: step 'NOKEY' is neither a command key of this file nor an import ref; write 'pkg.module:function' for Python",
         "mixed_step_options_and_body.yaml:10:5: commands[1].rollback: ref 'cfg_tasks:no_undo': cfg_tasks ({dir}/cfg_tasks.py) has no attribute 'no_undo'; did you mean 'undo'?",
         "mixed_step_options_and_body.yaml:13:5: commands[2].shell: step 'c': placeholder {msg} is inside single quotes; write it as a bare word (falyx quotes every value for the shell)",
-        "mixed_step_options_and_body.yaml:14:24: commands[2].retry.retry_on[0]: 'NoSuchError' is not an exception class (use a builtin name such as ConnectionError, or 'pkg.mod:MyError')",
+        "mixed_step_options_and_body.yaml:14:24: commands[2].retry.retry_on[0]: 'NoSuchError' is not an exception class (use a builtin name such as ConnectionError, a falyx error such as ShellCommandError, or 'pkg.mod:MyError')",
     ],
     'mixed_submenu_stages.yaml': [
         "mixed_submenu_stages.yaml:6:6: submenus[0].key: duplicate key 'o': commands[0] already uses it (keys are case-insensitive)",
@@ -107,6 +107,14 @@ CASES: dict[str, list[str]] = {
     'mixed_unknown_field_hides_duplicate_key.yaml': [
         "mixed_unknown_field_hides_duplicate_key.yaml:6:5: commands[0].retires: unknown field 'retires'; did you mean 'retry'?",
         "mixed_unknown_field_hides_duplicate_key.yaml:7:5: commands[1].key: duplicate key 'B': commands[0] already uses it (keys are case-insensitive)",
+    ],
+    'hook_wrong_signature.yaml': [
+        "hook_wrong_signature.yaml:5:13: commands[0].hooks.before: ref 'cfg_tasks:no_args_hook': before hook 'no_args_hook' must accept one positional argument, the step's ExecutionContext (hooks are called as hook(ctx)); its signature is ()",
+        "hook_wrong_signature.yaml:5:74: commands[0].hooks.error[1]: ref 'cfg_tasks:two_args_hook': on_error hook 'two_args_hook' must accept one positional argument, the step's ExecutionContext (hooks are called as hook(ctx)); its signature is (ctx: object, other: object)",
+        "hook_wrong_signature.yaml:9:52: commands[1].chain[0].hooks.after[0]: ref 'cfg_tasks:keyword_only_hook': after hook 'keyword_only_hook' must accept one positional argument, the step's ExecutionContext (hooks are called as hook(ctx)); its signature is (*, ctx: object)",
+    ],
+    'inject_into_missing_parameter.yaml': [
+        "inject_into_missing_parameter.yaml:6:9: commands[0].chain[1]: step 'deploy' gets the previous result as keyword 'last_result', but its function has no 'last_result' parameter; add `last_result=None` to its signature or set 'inject_into' to a parameter it has",
     ],
     'missing_description.yaml': [
         "missing_description.yaml:2:5: commands[0]: missing required field 'description'",
@@ -128,7 +136,7 @@ CASES: dict[str, list[str]] = {
     'option_for_other_body.yaml': [
         'option_for_other_body.yaml:5:5: commands[0].fail_fast: applies to group steps only, not to run',
     ],
-    'param_named_like_an_option.yaml': ["param_named_like_an_option.yaml:2:5: commands[0]: command 'V': parameter 'version' would take the option --version, which falyx keeps for itself; rename the parameter or give it other option names with Annotated[..., typer.Option('--other')]"],
+    'param_named_like_an_option.yaml': ["param_named_like_an_option.yaml:2:5: commands[0]: command 'V': placeholder {version} would take the option --version, which falyx keeps for itself; rename the placeholder (and its 'params' entry)"],
     'params_clash.yaml': ["params_clash.yaml:2:5: commands[0]: chain 'release': parameter 'tag' is declared as str (= 'latest') by step 'build' but as int (= 2) by step 'push'; a name shared by several steps needs one type and one default"],
     'params_without_placeholder.yaml': ["params_without_placeholder.yaml:5:5: commands[0].params: step 'build': params declares 'target' but the command has no {target} placeholder: make build"],
     'python_tag.yaml': [
@@ -162,10 +170,17 @@ CASES: dict[str, list[str]] = {
         "reserved_name_run.yaml:4:5: commands[0].name: name 'run' is reserved for falyx's own commands (check, help, history, init, preview, run, run-all, schema)",
     ],
     'retry_on_not_exception.yaml': [
-        "retry_on_not_exception.yaml:5:41: commands[0].retry.retry_on[1]: 'cfg_tasks:build' is not an exception class (use a builtin name such as ConnectionError, or 'pkg.mod:MyError')",
+        "retry_on_not_exception.yaml:5:41: commands[0].retry.retry_on[1]: 'cfg_tasks:build' is not an exception class (use a builtin name such as ConnectionError, a falyx error such as ShellCommandError, or 'pkg.mod:MyError')",
+    ],
+    'retry_on_misspelt_name.yaml': [
+        "retry_on_misspelt_name.yaml:5:61: commands[0].retry.retry_on[2]: 'ShellComandError' is not an exception class; did you mean 'ShellCommandError'? (use a builtin name such as ConnectionError, a falyx error such as ShellCommandError, or 'pkg.mod:MyError')",
+        "retry_on_misspelt_name.yaml:5:79: commands[0].retry.retry_on[3]: 'Conectionerror' is not an exception class; did you mean 'ConnectionError'? (use a builtin name such as ConnectionError, a falyx error such as ShellCommandError, or 'pkg.mod:MyError')",
     ],
     'retry_unknown_field.yaml': [
         "retry_unknown_field.yaml:5:29: commands[0].retry.dealy: unknown field 'dealy'; did you mean 'delay'?",
+    ],
+    'run_shell_c_placeholder.yaml': [
+        "run_shell_c_placeholder.yaml:4:5: commands[0].run: step 'keep': a placeholder in the script of 'sh -c' would be read as shell code; write the script as a 'shell:' body instead, which quotes every value",
     ],
     'shell_placeholder_in_quotes.yaml': ["shell_placeholder_in_quotes.yaml:4:5: commands[0].shell: step 'deploy': placeholder {tag} is inside double quotes; write it as a bare word (falyx quotes every value for the shell)"],
     'step_key_unknown.yaml': [

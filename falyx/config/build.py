@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from falyx.app import BUILTIN_KEYS, Falyx
+from falyx.config.advice import config_advice
 from falyx.config.names import SCRIPT_NAMES, NameTable, read_entries, reserved_message
 from falyx.config.problems import ConfigFileError, DocPath, Problem
 from falyx.config.refs import RefError, add_to_path, resolve
@@ -159,7 +160,7 @@ class _AppBuilder:
             app.add_command(spec.key, spec.description, action,
                             name=name or self.table.names[("commands", index)], **options)
         except (FalyxError, TypeError, ValueError) as exc:
-            self.report(("commands", index), str(exc))
+            self.report(("commands", index), config_advice(str(exc), _placeholders(action)))
 
     # -- submenus ----------------------------------------------------------------------
     def _sub_app(self, index: int, spec: SubmenuSpec) -> Falyx | None:
@@ -177,7 +178,7 @@ class _AppBuilder:
             mounted = app.add_submenu(spec.key, spec.description, sub, name=spec.name,
                                       tags=spec.tags or (), style=spec.style or "")
         except (FalyxError, TypeError, ValueError) as exc:
-            self.report(path, str(exc).replace("pass name=", "set 'name'"))
+            self.report(path, config_advice(str(exc)))
             return
         if mounted.cli_name in SCRIPT_NAMES:
             self.report(path, f"submenu {reserved_message(mounted.cli_name)}; set 'name' to "
@@ -215,3 +216,9 @@ class _AppBuilder:
     def report(self, path: DocPath, message: str) -> None:
         if not self.doc.moot(path):
             self.problems.append(self.doc.problem(path, message))
+
+
+def _placeholders(action: Any) -> set[str]:
+    """The `{name}` placeholders of the run/shell steps in `action` (none elsewhere)."""
+    return {name for step in action.walk()
+            for name in getattr(getattr(step, "template", None), "placeholders", ())}

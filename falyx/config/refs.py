@@ -10,7 +10,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["RefError", "add_to_path", "is_ref", "resolve", "resolve_callable", "resolve_exception"]
+__all__ = [
+    "EXCEPTION_FORMS", "RefError", "add_to_path", "falyx_exceptions", "is_ref", "resolve",
+    "resolve_callable", "resolve_exception",
+]
 
 
 class RefError(Exception):
@@ -56,12 +59,44 @@ def resolve_callable(ref: str, looked_in: Sequence[str] = ()) -> Any:
 
 
 def resolve_exception(name: str, looked_in: Sequence[str] = ()) -> type[BaseException]:
-    """An exception class: a builtin name (`ConnectionError`) or a ref."""
-    target = getattr(builtins, name, None) if not is_ref(name) else resolve(name, looked_in)
-    if not (isinstance(target, type) and issubclass(target, BaseException)):
-        raise RefError(f"'{name}' is not an exception class (use a builtin name such as "
-                       "ConnectionError, or 'pkg.mod:MyError')")
-    return target
+    """An exception class by one of three forms: a builtin name (`ConnectionError`), the
+    bare name of an exception `falyx` exports (`ShellCommandError`), or a ref
+    (`pkg.mod:MyError`). DESIGN §2.3, §2.13.
+
+    Raises:
+        RefError: the name is none of these (with a "did you mean" among the bare names),
+            or the ref cannot be resolved or names no exception class.
+    """
+    if is_ref(name):
+        target = resolve(name, looked_in)
+    else:
+        target = getattr(builtins, name, None) or falyx_exceptions().get(name)
+    if isinstance(target, type) and issubclass(target, BaseException):
+        return target
+    close = [] if is_ref(name) else difflib.get_close_matches(
+        name, _bare_exception_names(), n=1, cutoff=0.8)
+    hint = f"; did you mean '{close[0]}'?" if close else ""
+    raise RefError(f"'{name}' is not an exception class{hint} ({EXCEPTION_FORMS})")
+
+
+#: The forms `retry_on` takes, for messages.
+EXCEPTION_FORMS = ("use a builtin name such as ConnectionError, a falyx error such as "
+                   "ShellCommandError, or 'pkg.mod:MyError'")
+
+
+def falyx_exceptions() -> dict[str, type[BaseException]]:
+    """The exception classes `falyx` exports, by name (its `__all__`; none loaded lazily)."""
+    import falyx
+
+    loaded = vars(falyx)
+    return {name: loaded[name] for name in falyx.__all__ if name in loaded
+            and isinstance(loaded[name], type) and issubclass(loaded[name], BaseException)}
+
+
+def _bare_exception_names() -> list[str]:
+    builtin = [n for n, v in vars(builtins).items()
+               if isinstance(v, type) and issubclass(v, BaseException)]
+    return [*builtin, *falyx_exceptions()]
 
 
 def _split(ref: str) -> tuple[str, list[str]]:

@@ -53,7 +53,8 @@ class RetrySpec(Struct, forbid_unknown_fields=True, kw_only=True):
     jitter: NonNegative = 0.0
     max_delay: NonNegative | None = None
     retry_on: list[Annotated[str, Meta(description=(
-        "An exception class: a builtin name (ConnectionError) or 'pkg.mod:Error'."))]] | None = None
+        "An exception class: a builtin name (ConnectionError), a falyx error "
+        "(ShellCommandError, StepTimeoutError, ...) or 'pkg.mod:Error'."))]] | None = None
 
 
 Retry = Annotated[

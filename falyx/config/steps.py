@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from falyx.action import Action, ActionGroup, BaseAction, ChainedAction, ProcessAction
+from falyx.config.advice import config_advice
 from falyx.config.problems import DocPath, Problem
 from falyx.config.refs import RefError, is_ref, resolve_callable, resolve_exception
 from falyx.config.schema import RetrySpec, StepBody, StepSpec
 from falyx.config.source import Document
 from falyx.errors import FalyxError
+from falyx.hooks import check_hook
 from falyx.retry import RetryPolicy
 
 __all__ = ["NOT_A_KEY", "StepFactory"]
@@ -72,7 +74,8 @@ class StepFactory:
         try:
             built = getattr(self, "_" + spec.body)(spec, path, name, options)
         except _BUILD_ERRORS as exc:
-            self.report(_field_named(spec, path, str(exc)), str(exc))
+            message = config_advice(str(exc))
+            self.report(_field_named(spec, path, message), message)
             return None
         return built if options_ok else None
 
@@ -188,6 +191,12 @@ class StepFactory:
             for i, ref in enumerate([refs] if isinstance(refs, str) else refs):
                 where = (*path, hook_type) if isinstance(refs, str) else (*path, hook_type, i)
                 fn = self.callable(ref, where)
+                if fn is not None:
+                    try:
+                        check_hook(hook_type, fn)
+                    except TypeError as exc:
+                        self.report(where, f"ref '{ref}': {exc}")
+                        fn = None
                 ok = ok and fn is not None
                 hooks.setdefault(hook_type, []).append(fn)
         return hooks if ok else None

@@ -13,3 +13,19 @@ def deploy() -> str:
 
 def undo() -> None:
     pass
+
+
+def no_args_hook() -> None:
+    pass
+
+
+def two_args_hook(ctx: object, other: object) -> None:
+    pass
+
+
+def keyword_only_hook(*, ctx: object) -> None:
+    pass
+
+
+def good_hook(ctx: object) -> None:
+    pass
