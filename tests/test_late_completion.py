@@ -9,7 +9,6 @@ Blocked functions wait on events the test sets (`tests.helpers_threads`); the si
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 from collections.abc import Callable
 from pathlib import Path

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import weakref
 from concurrent.futures import Executor, Future
 from typing import Any
 
@@ -36,8 +35,6 @@ class DaskExecutor(Executor):
         self.client = client
         self.cluster = cluster
         self._executor = client.get_executor(pure=False)
-        #: each returned future's Dask future (for `processing`)
-        self._tasks: weakref.WeakKeyDictionary[Future[Any], Any] = weakref.WeakKeyDictionary()
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
         """`fn(*args, **kwargs)` on the cluster (as `Client.get_executor(pure=False)` does).
@@ -48,7 +45,7 @@ class DaskExecutor(Executor):
         future: Future[Any] = Future()
         future.set_running_or_notify_cancel()
         task.add_done_callback(lambda t: _settle(future, t))
-        self._tasks[future] = task
+        future.dask_future = task  # type: ignore[attr-defined]  # freed with the future
         return future
 
     async def processing(self, futures: list[Future[Any]]) -> list[bool]:
@@ -56,12 +53,12 @@ class DaskExecutor(Executor):
         to start there: Dask can no longer take it back). Unknown futures: False."""
         processing = await asyncio.to_thread(self.client.processing)
         keys = {key for keys in processing.values() for key in keys}
-        return [getattr(self._tasks.get(f), "key", None) in keys for f in futures]
+        return [getattr(getattr(f, "dask_future", None), "key", None) in keys for f in futures]
 
     def release(self, future: Future[Any]) -> None:
         """Cancel the task behind `future`: one not started never runs; one a worker runs goes
         on to its end there, its result dropped (Dask cannot stop it)."""
-        task = self._tasks.get(future)
+        task = getattr(future, "dask_future", None)
         if task is not None:
             task.cancel()
 
@@ -76,7 +73,10 @@ class DaskExecutor(Executor):
 
 
 def _settle(future: Future[Any], task: Any) -> None:
-    """Hand a finished Dask future's outcome to `future` (in Dask's callback thread)."""
+    """Hand a finished Dask future's outcome to `future` (in Dask's callback thread), then let
+    go of the Dask future, so the scheduler forgets the task however long `future` is kept
+    (a record's traceback keeps it)."""
+    future.__dict__.pop("dask_future", None)
     if future.done():
         return
     if task.status == "finished":

@@ -25,7 +25,7 @@ from falyx.action.group import group_error
 from falyx.action.options import RunOptions
 from falyx.action.pool import LocalProcessPool
 from falyx.action.scopes import shielded
-from falyx.action.threads import outlive
+from falyx.action.threads import StepThreadPool, outlive
 from falyx.context import ExecutionContext
 from falyx.errors import EmptyGroupError, InvalidActionError, NotPicklableError
 
@@ -97,7 +97,7 @@ async def _started(executor: Executor, futures: list[Future[Any]]) -> list[Futur
 
 
 def _executor_name(executor: Executor) -> str:
-    if isinstance(executor, ThreadPoolExecutor):
+    if isinstance(executor, (ThreadPoolExecutor, StepThreadPool)):
         return "the thread executor"
     if hasattr(executor, "processing"):
         return "Dask"

@@ -36,16 +36,22 @@ class StepThreadPool(Executor):
 
     The stdlib's `ThreadPoolExecutor` (behind `asyncio.to_thread`) joins its threads at exit,
     so a process would hang on a thread an abort left running. A job goes to an idle worker,
-    else to a new one: there is no upper bound, so N sync members of a group run at once, as
-    N async members would. A worker ends after `idle_timeout` seconds without a job.
+    else to a new one, up to `max_workers` (None: no upper bound, so N sync members of a
+    group run at once, as N async members would); past that it waits in the queue (and can
+    be cancelled there). A worker ends after `idle_timeout` seconds without a job. The
+    `thread`/`thread:N` executor of process steps is one of these (DESIGN §2.14).
     """
 
-    def __init__(self, idle_timeout: float = 60.0) -> None:
+    def __init__(self, idle_timeout: float = 60.0, max_workers: int | None = None,
+                 prefix: str = "falyx-step") -> None:
         self.idle_timeout = idle_timeout
+        self.max_workers = max_workers
         self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple, dict]] = (
             queue.SimpleQueue())
         self._lock = threading.Lock()
-        self._idle = 0  # workers waiting for a job, less the jobs queued
+        self._idle = 0  # workers waiting for a job, less the jobs queued (< 0: a backlog)
+        self._workers = 0
+        self._prefix = prefix
         self._numbers = itertools.count(1)
 
     @property
@@ -56,11 +62,13 @@ class StepThreadPool(Executor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()
         with self._lock:
-            if self._idle:
+            if self._idle > 0 or (self.max_workers is not None
+                                  and self._workers >= self.max_workers):
                 self._idle -= 1
             else:  # started before the job is queued: if it cannot start, nothing is queued
-                threading.Thread(target=self._work, name=f"falyx-step-{next(self._numbers)}",
+                threading.Thread(target=self._work, name=f"{self._prefix}-{next(self._numbers)}",
                                  daemon=True).start()
+                self._workers += 1
             self._jobs.put((future, fn, args, kwargs))
         return future
 
@@ -72,6 +80,7 @@ class StepThreadPool(Executor):
                 with self._lock:  # jobs are queued under the lock: empty means none is coming
                     if self._jobs.empty():
                         self._idle -= 1
+                        self._workers -= 1
                         return
                 continue
             _run_job(*job)
@@ -202,7 +211,9 @@ def _waiting_notice(what: str = "its thread", message: str = "") -> str:
     control = ROLLBACK_CONTROL.get()
     deadline = expired_deadline()
     current = _CURRENT.get()
-    then = "rolling back" if current is not None and current.shared is not None else "going on"
+    then = "rolling back" if current is not None and (
+        current.shared is not None or getattr(current.action, "rollback", None) is not None
+    ) else "going on"
     if control is not None and control.reason:
         cause = control.reason[:1].lower() + control.reason[1:]
     elif deadline is None:
