@@ -225,7 +225,7 @@ class BaseAction:
                     _settle(ctx)
             finally:
                 _CURRENT.reset(token)
-                try:
+                try:  # a thread or task that returned after the cancellation: undo it (§2.4)
                     if ctx.returned_late and ctx.status != OK and self.rollback is not None:
                         await _roll_back_late(self, ctx)
                 finally:

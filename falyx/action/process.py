@@ -3,7 +3,10 @@
 Submission, waiting and stopping live here for both step kinds: a step that is cancelled or
 times out stops its tasks (DESIGN §2.14). A pending task is simply cancelled; a running one
 on the local pool is interrupted inside its worker, and its worker is killed if it has not
-stopped `kill_grace` seconds later; on Dask the remote future is cancelled.
+stopped `kill_grace` seconds later. Other executors cannot stop a started task (threads; Dask,
+whose workers run a cancelled task to its end): falyx waits for it as for a sync step's thread
+(`falyx.action.threads.outlive`), and a task that returned normally makes the step completed
+late, so it is rolled back (DESIGN §2.4).
 """
 
 from __future__ import annotations

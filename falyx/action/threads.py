@@ -6,8 +6,11 @@ function to return; only then does it retry, roll back or let the cancellation p
 a rollback never overlaps the step it undoes and retries never overlap each other. Only an
 abort (`RollbackControl.abort`, the third Ctrl-C) stops the waiting: the thread is then left
 running, the records say so (`ThreadFate`), and since falyx's threads are daemon threads the
-process can still exit at once. A step that must be stoppable is async, a `ShellAction` or a
-`ProcessAction`. DESIGN §1 (sync at the edges), §2.4.
+process can still exit at once. A step whose function returned normally after the cancellation
+has completed late: it is rolled back with the steps before it (`BaseAction._execute`); one
+that raised left nothing to undo. Process steps on executors that cannot stop a started task
+wait the same way (`outlive`). A step that must be stoppable is async, a `ShellAction` or a
+`ProcessAction` on the process pool. DESIGN §1 (sync at the edges), §2.4.
 """
 
 from __future__ import annotations
