@@ -26,7 +26,7 @@ from falyx.errors import StepTimeoutError
 from tests.helpers_threads import Blocking, Notices, watching
 from tests.test_runner_signals import Cli, history
 
-WAITING = ("[{step}] timed out after 0.01s; {what} cannot be stopped, waiting for it to end "
+WAITING = ("[{step}] timed out after 0.5s; {what} cannot be stopped, waiting for it to end "
            "before rolling back")
 
 
@@ -50,14 +50,14 @@ async def test_a_timed_out_task_on_the_thread_executor_is_waited_for_then_rolled
     events: list[str] = []
     task = Blocking(OSError("late failure") if raises else None)
     run = asyncio.ensure_future(chain(
-        Action("first", lambda: events.append("first"),
+        Action("first", lambda: events.append("first") or 1,
                rollback=lambda: events.append("undo first")),
-        ProcessAction("task", task, executor="thread", timeout=0.01,
+        ProcessAction("task", task, executor="thread", timeout=0.5,
                       rollback=lambda: events.append("undo task")), name="release")())
     await notices.wait("thread_wait")
     assert events == ["first"]  # nothing is undone while the task runs
     task.gate.set()
-    with pytest.raises(StepTimeoutError, match=r"^step 'task' timed out after 0\.01s$"):
+    with pytest.raises(StepTimeoutError, match=r"^step 'task' timed out after 0\.5s$"):
         await run
 
     assert notices.messages("thread_wait") == [
@@ -74,7 +74,7 @@ async def test_a_pool_on_a_users_executor_cancels_queued_tasks_and_waits_for_the
     events: list[str] = []
     running, queued = Blocking(), Blocking()
     step = ProcessPoolAction("batch", [ProcessTask(running), ProcessTask(queued)],
-                             executor=pool, timeout=0.01,
+                             executor=pool, timeout=0.5,
                              rollback=lambda: events.append("undo batch"))
     run = asyncio.ensure_future(step())
     await notices.wait("thread_wait")

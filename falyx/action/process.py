@@ -88,7 +88,8 @@ async def _wait(executor: Executor, futures: list[Future[Any]], grace: float,
 
 
 async def _started(executor: Executor, futures: list[Future[Any]]) -> list[Future[Any]]:
-    """Cancel the tasks that have not started; the started ones (which cannot be stopped)."""
+    """Cancel the tasks that have not started; the others (running, which cannot be stopped,
+    or done: their outcome counts too)."""
     processing = getattr(executor, "processing", None)  # falyx's DaskExecutor
     if processing is None:  # a stdlib future cancels only if it has not started
         return [f for f in futures if not f.cancel()]
@@ -96,7 +97,7 @@ async def _started(executor: Executor, futures: list[Future[Any]]) -> list[Futur
     for future, on_worker in zip(futures, started, strict=True):
         if not on_worker:
             executor.release(future)  # type: ignore[attr-defined]
-    return [f for f, on_worker in zip(futures, started, strict=True) if on_worker]
+    return [f for f, on_worker in zip(futures, started, strict=True) if on_worker or f.done()]
 
 
 def _executor_name(executor: Executor) -> str:
