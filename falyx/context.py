@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["ExecutionContext", "SharedContext", "current_context"]
+__all__ = ["ExecutionContext", "SharedContext", "current_context", "format_seconds"]
 
 OK, ERROR, CANCELLED = "OK", "ERROR", "CANCELLED"
 
@@ -103,6 +103,7 @@ class ExecutionContext:
     id: int = 0
     undo: tuple[Any, ...] | list[Any] = ()
     recovered: bool = False
+    returned_late: bool = False
 
     def __init__(  # the generated one, minus the four fields made on demand
         self,
@@ -132,6 +133,7 @@ class ExecutionContext:
         id: int = 0,
         undo: tuple[Any, ...] | list[Any] = (),
         recovered: bool = False,
+        returned_late: bool = False,
     ) -> None:
         self.name = name
         self.action = action
@@ -155,6 +157,7 @@ class ExecutionContext:
         self.id = id
         self.undo = undo
         self.recovered = recovered
+        self.returned_late = returned_late
         if start_wall is not None:
             self.start_wall = start_wall
         if end_wall is not None:
@@ -262,6 +265,19 @@ _made_on_read("hook_errors", _created(list),
 _CURRENT: contextvars.ContextVar[ExecutionContext | None] = contextvars.ContextVar(
     "falyx_current_context", default=None
 )
+
+
+def format_seconds(seconds: float) -> str:
+    """A duration in seconds as engine messages show it: `1s`, `1.5s`, `0.25s`, `90s`.
+
+    No useless `.0` (a config's `timeout: 1` arrives as 1.0), at most 3 decimals, never
+    an exponent; a positive duration under 1 ms keeps one significant digit (`0.0002s`).
+    Used by every timeout and wait message of the engine (DESIGN §2.9).
+    """
+    text = f"{seconds:.3f}".rstrip("0").rstrip(".")
+    if text in ("0", "-0") and seconds:
+        text = f"{seconds:.1g}"
+    return text + "s"
 
 
 def current_context() -> ExecutionContext | None:

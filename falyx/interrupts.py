@@ -25,7 +25,8 @@ __all__ = ["ROLLING_BACK", "SIGNAL_EXIT", "SignalScope", "current_scope", "signa
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 SIGNAL_REASON = {signal.SIGINT: "Interrupted (SIGINT)", signal.SIGTERM: "Terminated (SIGTERM)"}
 ROLLING_BACK = "Rolling back… (Ctrl-C again to abort the rollback)"
-WAITING = ("Waiting for {steps} to return (a thread cannot be stopped), then rolling back… "
+WAITING = ("Waiting for {steps} to return (a started thread or task cannot be stopped), then "
+           "rolling back… "
            "(Ctrl-C again to stop waiting and abort the rollback)")
 _SCOPE: contextvars.ContextVar[SignalScope | None] = contextvars.ContextVar(
     "falyx_signal_scope", default=None)

@@ -89,3 +89,11 @@ def where() -> str:
         return "dask"
     except (ImportError, ValueError):
         return str(os.getpid())
+
+
+def gated(marker: str, gate: str) -> str:
+    """`mark`, then wait until the file `gate` exists (a task the test lets end)."""
+    mark(marker)
+    while not os.path.exists(gate):
+        time.sleep(0.01)
+    return "released"

@@ -103,22 +103,19 @@ async def test_a_cancelled_sync_step_is_rolled_back_only_after_its_thread_return
 
 
 # -- what the warning says ----------------------------------------------------------------
-async def one() -> int:
-    """A first step with no thread: a chain's timeout can only catch `migrate` waiting."""
-    return 1
-
-
 @pytest.mark.parametrize(("build", "expected"), [
-    (lambda body: Action("migrate", body, timeout=0.01, retry=RetryPolicy(1, delay=0)),
-     "[migrate] timed out after 0.01s; its thread cannot be stopped, waiting for it to "
+    # timeouts long enough for the blocked body's thread to have started on a loaded machine;
+    # the chains' first step is a literal: nothing runs in a thread before the body
+    (lambda body: Action("migrate", body, timeout=0.5, retry=RetryPolicy(1, delay=0)),
+     "[migrate] timed out after 0.5s; its thread cannot be stopped, waiting for it to "
      "return before retrying"),
-    (lambda body: Action("migrate", body, timeout=0.01),
-     "[migrate] timed out after 0.01s; its thread cannot be stopped, waiting for it to "
+    (lambda body: Action("migrate", body, timeout=0.5),
+     "[migrate] timed out after 0.5s; its thread cannot be stopped, waiting for it to "
      "return before going on"),
-    (lambda body: chain(one, Action("migrate", body), name="release", timeout=0.5),
+    (lambda body: chain(1, Action("migrate", body), name="release", timeout=0.5),
      "[migrate] cancelled: 'release' timed out after 0.5s; its thread cannot be stopped, "
      "waiting for it to return before rolling back"),
-    (lambda body: chain(one, Action("migrate", body), name="release", timeout=0.5,
+    (lambda body: chain(1, Action("migrate", body), name="release", timeout=0.5,
                         retry=RetryPolicy(1, delay=0)),
      "[migrate] cancelled: 'release' timed out after 0.5s; its thread cannot be stopped, "
      "waiting for it to return before rolling back and retrying"),

@@ -20,6 +20,7 @@ from falyx.errors import ActionGroupError, StepTimeoutError
 from tests import helpers_process as work
 from tests.conftest import ROOT, subprocess_env
 from tests.helpers_engine import fail_with, square_after
+from tests.helpers_threads import watching
 from tests.test_runner_signals import OPS, TIMEOUT, Cli
 
 pytestmark = pytest.mark.slow
@@ -67,33 +68,54 @@ def test_a_retry_resubmits(registry, scheduler: str, tmp_path: Path) -> None:
     assert registry.latest().attempts == 2
 
 
-def test_a_timeout_cancels_the_remote_future(registry, scheduler: str) -> None:
+def test_a_timeout_waits_for_the_started_dask_task_then_rolls_it_back(
+    registry, scheduler: str, tmp_path: Path
+) -> None:
+    """Dask cannot stop a task a worker runs (cancelling its future only drops the result):
+    falyx waits for it, as for a sync step's thread, and undoes it once it returned."""
     client = resolve_executor(scheduler).client  # type: ignore[attr-defined]
     before = client.run_on_scheduler(_task_keys)
-    step = ProcessAction("slow", work.pid_after, args=(30,), timeout=0.5, executor=scheduler)
-    with pytest.raises(StepTimeoutError):
-        asyncio.run(_run(step))
+    undone: list[str] = []
+    step = ProcessAction("slow", work.gated, args=(str(tmp_path / "m"), str(tmp_path / "gate")),
+                         timeout=0.5, executor=scheduler, rollback=lambda *_: undone.append("x"))
+
+    async def scenario() -> None:
+        with watching() as notices:
+            run = asyncio.ensure_future(step())
+            await notices.wait("thread_wait")
+            assert notices.messages("thread_wait") == [
+                "[slow] timed out after 0.5s; its task on Dask cannot be stopped, waiting for it "
+                "to end before rolling back"]
+            (tmp_path / "gate").touch()
+            with pytest.raises(StepTimeoutError):
+                await run
+
+    asyncio.run(scenario())
+    assert undone == ["x"]
     deadline = time.monotonic() + TIMEOUT
-    while set(client.run_on_scheduler(_task_keys)) - set(before):  # forgotten once cancelled
-        assert time.monotonic() < deadline, "the remote future was not cancelled"
+    while set(client.run_on_scheduler(_task_keys)) - set(before):  # forgotten once done
+        assert time.monotonic() < deadline, "the remote future was kept"
         time.sleep(0.05)
 
 
 def test_sigint_during_a_dask_step_rolls_back_and_exits_130(
     scheduler: str, tmp_path: Path
 ) -> None:
-    cli = Cli("--executor", scheduler, "run", "P", MARKERS=str(tmp_path))
+    cli = Cli("--executor", scheduler, "run", "PG", MARKERS=str(tmp_path))
     cli.wait_for("prepared")
-    marker = tmp_path / "spin"
+    marker = tmp_path / "gated"
     deadline = time.monotonic() + TIMEOUT
     while not marker.exists():  # the task has started on a Dask worker
         assert time.monotonic() < deadline
         time.sleep(0.01)
     cli.signal(signal.SIGINT)
+    cli.wait_for("[gated] interrupted (SIGINT); its task on Dask cannot be stopped, waiting for "
+                 "it to end before rolling back", "err")
+    (tmp_path / "gate").touch()
     status, out, err = cli.finish()
 
     assert status == 130
-    assert out.splitlines() == ["prepared", "rolled back"]
+    assert out.splitlines() == ["prepared", "undid gated", "rolled back"]
     assert err.splitlines()[-1] == "Interrupted."
 
 

@@ -59,7 +59,7 @@ def test_a_timed_out_process_step_ends_the_cli_at_once(tmp_path: Path) -> None:
     exited = time.time()
 
     assert done.returncode == 1
-    assert done.stderr.strip() == "Error: StepTimeoutError: step 'spin' timed out after 1.0s"
+    assert done.stderr.strip() == "Error: StepTimeoutError: step 'spin' timed out after 1s"
     pid, started = work.marked(tmp_path / "spin")
     assert exited - (started + 1.0) < 5.0  # within kill_grace of the timeout (~0 s: interrupted)
     assert pid_gone_soon(pid)
@@ -70,7 +70,7 @@ def test_a_deaf_process_step_is_killed_after_kill_grace(tmp_path: Path) -> None:
     exited = time.time()
 
     assert done.returncode == 1
-    assert "timed out after 1.0s" in done.stderr
+    assert "timed out after 1s" in done.stderr
     pid, started = work.marked(tmp_path / "deaf")
     # Only killing its worker ends this task, so the CLI's exit proves the kill; it came
     # within kill_grace (1 s) of the timeout, plus slack for a loaded machine.

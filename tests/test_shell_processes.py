@@ -102,7 +102,7 @@ async def test_a_timeout_stops_a_group_that_ignores_sigterm(
     step = ShellAction("hold", ["sh", "-c", hold_script(True), "sh", str(tmp_path / "p")],
                        timeout=1.0, kill_grace=0.2)
 
-    with pytest.raises(StepTimeoutError, match=r"step 'hold' timed out after 1\.0s"):
+    with pytest.raises(StepTimeoutError, match=r"step 'hold' timed out after 1s"):
         await step()
 
     assert (tmp_path / "p").exists(), "the machine was too slow to start sh within the timeout"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
-from falyx.action.base import BaseAction, _callable_name
+from falyx.action.base import BaseAction, PreviewNode, _callable_name
+from falyx.action.options import RunOptions
 from falyx.action.parameters import function_parameters
 from falyx.action.scopes import call_in_thread, is_async_callable
 from falyx.context import ExecutionContext
@@ -19,7 +20,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Action(BaseAction):
-    """Run `action(*call_args, *args, **{**kwargs, **call_kwargs})` through the lifecycle."""
+    """Run `action(*call_args, *args, **{**kwargs, **call_kwargs})` through the lifecycle.
+
+    `action` may itself be a step (a decorated command's `Action`, a chain, a shell step...):
+    this step then delegates to it, so `Action("slow", deco, timeout=1)` adds a timeout to
+    `deco`. Its parameters (CLI options, routing, required options) are the inner step's,
+    less those the stored `kwargs` fill; a call hands it exactly what it declares; it runs
+    its own lifecycle as a child (hooks, record, its own rollback, which a later failure
+    undoes with this step's), and shows in the preview under this one (DESIGN §2.1).
+    """
 
     def __init__(
         self,
@@ -39,6 +48,7 @@ class Action(BaseAction):
         self.args = tuple(args)
         self.kwargs = dict(kwargs or {})
         self._is_async = is_async_callable(action)
+        self._inner = action if isinstance(action, BaseAction) else None
         self._parameters: tuple[list[inspect.Parameter], frozenset[str], bool] | None = None
         if self.inject_last_result and not self.accepts_keyword(self.inject_into):
             raise _injection_error(self, self.inject_into)
@@ -58,21 +68,59 @@ class Action(BaseAction):
         return args, kwargs
 
     def _run(self, ctx: ExecutionContext) -> Awaitable[Any]:
+        if self._inner is not None:
+            return self._delegate(ctx)
         # An async function's own coroutine is awaited directly: no extra frame per step.
         if self._is_async:
             return self.fn(*ctx.args, **ctx.kwargs)
-        return call_in_thread(self.fn, ctx.args, ctx.kwargs, self.name)
+        return call_in_thread(self.fn, ctx.args, ctx.kwargs, self.name, ctx)
+
+    async def _delegate(self, ctx: ExecutionContext) -> Any:
+        """Run the inner step as a child; its undo entries become this step's."""
+        done = await self._inner._execute(ctx.args, ctx.kwargs)  # type: ignore[union-attr]
+        ctx.undo = done.undo
+        return done.result
 
     def accepts_keyword(self, keyword: str) -> bool:
+        if self._inner is not None:
+            return self._inner.accepts_keyword(keyword)
         return accepts_keyword(self.fn, keyword)
+
+    def _children(self) -> Sequence[BaseAction]:
+        return () if self._inner is None else (self._inner,)
+
+    def preview(self, options: RunOptions | None = None) -> PreviewNode:
+        node = super().preview(options)
+        if self._inner is not None:
+            node.children.append(self._inner.preview(options))
+        return node
 
     def _signature(self) -> tuple[list[inspect.Parameter], frozenset[str], bool]:
         # Read once: a step's callable, stored arguments and inject_into never change.
+        if self._parameters is None and self._inner is not None:
+            return self._inner_signature(self._inner)
         if self._parameters is None:
             params, var_keyword = function_parameters(self.fn, self.args, self.kwargs,
                                                       self.inject_into)
             self._parameters = (params, frozenset(p.name for p in params), var_keyword)
         return self._parameters
+
+    def _inner_signature(
+        self, inner: BaseAction
+    ) -> tuple[list[inspect.Parameter], frozenset[str], bool]:
+        """The inner step's parameters less those this step's stored arguments fill. Not
+        cached: a composite's steps may change between runs."""
+        if isinstance(inner, Action) and inner._inner is None and self.args:
+            # stored args go after the call's, then the inner step's own: they fill its
+            # function's last positional parameters
+            params, _ = function_parameters(inner.fn, (*self.args, *inner.args),
+                                            {**inner.kwargs, **self.kwargs}, inner.inject_into)
+        else:
+            params = inner.parameters()
+        params = [p for p in params if p.name not in self.kwargs
+                  and not (self.inject_last_result and p.name == self.inject_into)]
+        names = frozenset(p.name for p in params)
+        return params, names, False
 
     def parameters(self) -> list[inspect.Parameter]:
         """The function's parameters a call may set by keyword (see `BaseAction.parameters`)."""
@@ -81,6 +129,8 @@ class Action(BaseAction):
     def declares(self, name: str) -> bool:
         """A parameter of that name, or `**kwargs` (which declares every name but the
         `inject_into` keyword: that one only comes by injection)."""
+        if self._inner is not None:
+            return name not in self.kwargs and self._inner.declares(name)
         _, names, var_keyword = self._signature()
         return name in names or (var_keyword and name != self.inject_into)
 
@@ -130,13 +180,15 @@ def check_rollback(action: Action, injected: str | None = None) -> None:
     the keyword it is injected under (`inject_into` with `inject_last_result`, or `injected`:
     a chain's `auto_inject`). `**kwargs`, defaults and `*args` on the rollback take what they
     take. A rollback that is an `Action` is checked through its function (with its own
-    stored arguments); other steps (a `ShellAction` ignores extra keywords) and callables
-    without a signature are not checked.
+    stored arguments); other steps (a `ShellAction` ignores extra keywords), callables
+    without a signature and steps wrapping a step are not checked.
 
     Raises:
         InvalidActionError: naming the step, the rollback and the parameter.
     """
     rollback, extra_args, extra_kwargs = action.rollback, (), {}
+    if isinstance(action.fn, BaseAction):  # what it receives is what its inner step declares
+        return
     if isinstance(rollback, Action):
         rollback, extra_args, extra_kwargs = rollback.fn, rollback.args, rollback.kwargs
     elif isinstance(rollback, BaseAction):

@@ -20,7 +20,7 @@ from falyx.action.cancellation import explain_cancel
 from falyx.action.options import _OPTIONS, RunOptions, current_options
 from falyx.action.scopes import Deadline, run_with_timeout, shielded
 from falyx.action.undo import rollback_walk
-from falyx.context import _CURRENT, CANCELLED, ERROR, OK, ExecutionContext
+from falyx.context import _CURRENT, CANCELLED, ERROR, OK, ExecutionContext, format_seconds
 from falyx.errors import StepTimeoutError
 from falyx.hooks import Hook, HookManager, HookSpec, HookType
 from falyx.retry import RetryPolicy, RetrySpec, resolve_retry
@@ -225,10 +225,14 @@ class BaseAction:
                     _settle(ctx)
             finally:
                 _CURRENT.reset(token)
-                if options.registry is not None:
-                    options.registry.record(ctx)
-                    if ctx.parent is None and options.registry.writing:
-                        await options.registry.drain()  # the run is persisted when it returns
+                try:  # a thread or task that returned after the cancellation: undo it (§2.4)
+                    if ctx.returned_late and ctx.status != OK and self.rollback is not None:
+                        await _roll_back_late(self, ctx)
+                finally:
+                    if options.registry is not None:
+                        options.registry.record(ctx)
+                        if ctx.parent is None and options.registry.writing:
+                            await options.registry.drain()  # persisted when it returns
         if ctx.status != OK:
             raise ctx.exception  # type: ignore[misc]
         if self.rollback is not None:
@@ -282,7 +286,7 @@ class BaseAction:
         if policy is not None:
             nodes.append(PreviewNode(f"↻ {policy.describe()}"))
         if self.timeout is not None:
-            nodes.append(PreviewNode(f"⏱ Timeout: {self.timeout}s"))
+            nodes.append(PreviewNode(f"⏱ Timeout: {format_seconds(self.timeout)}"))
         if self.rollback is not None:
             nodes.append(PreviewNode(f"↩ Rollback: {_callable_name(self.rollback)}"))
         return nodes
@@ -304,6 +308,34 @@ async def rollback(
     """
     if undo:
         await shielded(rollback_walk(list(undo), cause, after))
+
+
+async def _roll_back_late(step: BaseAction, ctx: ExecutionContext) -> None:
+    """Undo a step that completed after its timeout or cancellation (DESIGN §2.4).
+
+    Its thread (or executor task) returned normally once falyx had waited for it: its effects
+    are applied, so it is rolled back like a completed step, before the steps that completed
+    before it (it is the latest). Its own record stays failed or cancelled: it did not
+    succeed in time. The rollback record's parent is the enclosing step's.
+    """
+    exc = ctx.exception
+    if isinstance(exc, StepTimeoutError) and _own_timeout(step, exc):
+        when = "its timeout"
+    else:
+        text = "" if exc is None else str(exc).removeprefix("cancelled: ")
+        when = f"it was cancelled ({text})" if text else "it was cancelled"
+    logger.warning("[%s] returned after %s; rolling it back too", step.name, when,
+                   extra={"action": step.name, "event": "late_rollback"})
+    token = _CURRENT.set(ctx.parent or ctx)
+    try:
+        await rollback([(step, ctx.args, ctx.kwargs)], exc or StepTimeoutError(step.name),
+                       after=step.name)
+    finally:
+        _CURRENT.reset(token)
+
+
+def _own_timeout(step: BaseAction, exc: StepTimeoutError) -> bool:
+    return str(exc).startswith(f"step '{step.name}' timed out")
 
 
 def _settle(ctx: ExecutionContext) -> None:

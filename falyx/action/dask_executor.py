@@ -3,6 +3,11 @@
 Installed with the `falyx[dask]` extra. Every submission uses `pure=False`, so a retry runs
 again instead of returning Dask's cached result; cancelling the returned future (a timeout,
 Ctrl-C) cancels the remote future (DESIGN §2.14).
+
+Dask cannot stop a task a worker has started: cancelling its future releases it (the driver
+never sees its result) while the worker runs it to its end. So a cancelled process step asks
+the scheduler which of its tasks are processing (`DaskExecutor.processing`), cancels the
+others and waits for those, as for a sync step's thread (`falyx.action.process`).
 """
 
 from __future__ import annotations
@@ -32,7 +37,30 @@ class DaskExecutor(Executor):
         self._executor = client.get_executor(pure=False)
 
     def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
-        return self._executor.submit(fn, *args, **kwargs)
+        """`fn(*args, **kwargs)` on the cluster (as `Client.get_executor(pure=False)` does).
+
+        The returned future is marked running at once (only Dask knows whether the task has
+        started): `release` cancels the task, `processing` says which have started."""
+        task = self.client.submit(fn, *args, pure=False, **kwargs)
+        future: Future[Any] = Future()
+        future.set_running_or_notify_cancel()
+        task.add_done_callback(lambda t: _settle(future, t))
+        future.dask_future = task  # type: ignore[attr-defined]  # freed with the future
+        return future
+
+    async def processing(self, futures: list[Future[Any]]) -> list[bool]:
+        """For each future, whether the scheduler has its task on a worker (started, or about
+        to start there: Dask can no longer take it back). Unknown futures: False."""
+        processing = await asyncio.to_thread(self.client.processing)
+        keys = {key for keys in processing.values() for key in keys}
+        return [getattr(getattr(f, "dask_future", None), "key", None) in keys for f in futures]
+
+    def release(self, future: Future[Any]) -> None:
+        """Cancel the task behind `future`: one not started never runs; one a worker runs goes
+        on to its end there, its result dropped (Dask cannot stop it)."""
+        task = getattr(future, "dask_future", None)
+        if task is not None:
+            task.cancel()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         self._executor.shutdown(wait=wait and not cancel_futures)
@@ -42,6 +70,23 @@ class DaskExecutor(Executor):
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.client.scheduler.address!r})"
+
+
+def _settle(future: Future[Any], task: Any) -> None:
+    """Hand a finished Dask future's outcome to `future` (in Dask's callback thread), then let
+    go of the Dask future, so the scheduler forgets the task however long `future` is kept
+    (a record's traceback keeps it)."""
+    future.__dict__.pop("dask_future", None)
+    if future.done():
+        return
+    if task.status == "finished":
+        future.set_result(task.result())
+    elif task.status == "cancelled":
+        from concurrent.futures import CancelledError
+
+        future.set_exception(CancelledError(f"Dask task {task.key} was cancelled"))
+    else:
+        future.set_exception(task.exception())
 
 
 def connect(address: str | None, workers: int | None = None) -> DaskExecutor:

@@ -174,7 +174,9 @@ async def obtain_executor(spec: Executor | str | None) -> Executor:
 def needs_pickle_check(executor: Executor) -> bool:
     """Whether calls must pass the stdlib-pickle check: not for threads, nor for Dask (which
     pickles with cloudpickle, so lambdas and closures work there)."""
-    if isinstance(executor, ThreadPoolExecutor):
+    from falyx.action.threads import StepThreadPool
+
+    if isinstance(executor, (ThreadPoolExecutor, StepThreadPool)):
         return False
     return not (getattr(executor, "cloudpickle", False)
                 or type(executor).__module__.split(".")[0] == "distributed")
@@ -182,7 +184,10 @@ def needs_pickle_check(executor: Executor) -> bool:
 
 def _create(spec: ExecutorSpec) -> Executor:
     if spec.kind == "thread":
-        return ThreadPoolExecutor(max_workers=spec.workers, thread_name_prefix="falyx")
+        from falyx.action.threads import StepThreadPool  # daemon threads: exit never waits
+
+        return StepThreadPool(max_workers=spec.workers or min(32, (os.cpu_count() or 1) + 4),
+                              prefix="falyx-thread")
     if spec.kind == "process":
         from falyx.action.pool import LocalProcessPool
 

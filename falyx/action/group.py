@@ -60,7 +60,7 @@ class ActionGroup(CompositeAction):
                 m, route_kwargs(self, m, kwargs, True) if kwargs else {}, upstream, key))
             for m in members)
         try:
-            await wait_tasks(tasks, self.fail_fast)
+            await wait_tasks(tasks, self.fail_fast, [m.name for m in members])
         except BaseException as exc:  # cancelled from outside: undo the members that finished
             await rollback(_undo_of(tasks), exc)
             raise

@@ -3,7 +3,10 @@
 Submission, waiting and stopping live here for both step kinds: a step that is cancelled or
 times out stops its tasks (DESIGN §2.14). A pending task is simply cancelled; a running one
 on the local pool is interrupted inside its worker, and its worker is killed if it has not
-stopped `kill_grace` seconds later; on Dask the remote future is cancelled.
+stopped `kill_grace` seconds later. Other executors cannot stop a started task (threads; Dask,
+whose workers run a cancelled task to its end): falyx waits for it as for a sync step's thread
+(`falyx.action.threads.outlive`), and a task that returned normally makes the step completed
+late, so it is rolled back (DESIGN §2.4).
 """
 
 from __future__ import annotations
@@ -13,17 +16,19 @@ import contextlib
 import pickle
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from falyx.action.action import Action
 from falyx.action.base import BaseAction, PreviewNode
+from falyx.action.cancellation import note_fate
 from falyx.action.executors import check_executor, needs_pickle_check, obtain_executor
 from falyx.action.group import group_error
 from falyx.action.options import RunOptions
 from falyx.action.pool import LocalProcessPool
 from falyx.action.scopes import shielded
+from falyx.action.threads import StepThreadPool, outlive
 from falyx.context import ExecutionContext
 from falyx.errors import EmptyGroupError, InvalidActionError, NotPicklableError
 
@@ -56,13 +61,51 @@ def _submit(
     return executor.submit(fn, *args, **kwargs)
 
 
-async def _wait(executor: Executor, futures: list[Future[Any]], grace: float) -> None:
-    """Wait until every future is done; if cancelled meanwhile, stop their tasks first."""
+async def _wait(executor: Executor, futures: list[Future[Any]], grace: float,
+                ctx: ExecutionContext) -> None:
+    """Wait until every future is done; if cancelled meanwhile, stop their tasks first.
+
+    On an executor that cannot stop a started task (threads, a user's executor), the queued
+    ones are cancelled and the running ones waited for, as for a sync step's thread (only an
+    abort ends the wait); when they all returned normally, `ctx.returned_late` is set (the
+    step completed late: its rollback runs, DESIGN §2.4).
+    """
     try:
         await _all_done(futures)
-    except asyncio.CancelledError:
-        await shielded(_stop(executor, futures, grace))
+    except asyncio.CancelledError as exc:
+        if isinstance(executor, LocalProcessPool):
+            await shielded(_stop(executor, futures, grace))
+            raise
+        running = await shielded(_started(executor, futures))
+        if running:
+            what = "its task" if len(futures) == 1 else "its tasks"
+            fate = await outlive(running, ctx.name,
+                                 f"{what} on {_executor_name(executor)}", str(exc))
+            note_fate(exc, fate)
+            if fate.returned and fate.error is None:
+                ctx.returned_late = True
         raise
+
+
+async def _started(executor: Executor, futures: list[Future[Any]]) -> list[Future[Any]]:
+    """Cancel the tasks that have not started; the others (running, which cannot be stopped,
+    or done: their outcome counts too)."""
+    processing = getattr(executor, "processing", None)  # falyx's DaskExecutor
+    if processing is None:  # a stdlib future cancels only if it has not started
+        return [f for f in futures if not f.cancel()]
+    started = await processing(futures)
+    for future, on_worker in zip(futures, started, strict=True):
+        if not on_worker:
+            executor.release(future)  # type: ignore[attr-defined]
+    return [f for f, on_worker in zip(futures, started, strict=True) if on_worker or f.done()]
+
+
+def _executor_name(executor: Executor) -> str:
+    if isinstance(executor, (ThreadPoolExecutor, StepThreadPool)):
+        return "the thread executor"
+    if hasattr(executor, "processing"):
+        return "Dask"
+    return f"executor {type(executor).__name__}"
 
 
 async def _stop(executor: Executor, futures: list[Future[Any]], grace: float) -> None:
@@ -145,7 +188,7 @@ class ProcessAction(Action):
     async def _run(self, ctx: ExecutionContext) -> Any:
         executor = await obtain_executor(self.executor)
         future = _submit(self.name, executor, self.fn, ctx.args, ctx.kwargs)
-        await _wait(executor, [future], self.kill_grace)
+        await _wait(executor, [future], self.kill_grace, ctx)
         return future.result()
 
 
@@ -194,7 +237,7 @@ class ProcessPoolAction(BaseAction):
             futures = [executor.submit_payload(p) for p in payloads]
         else:
             futures = [executor.submit(t.task, *t.args, **t.kwargs) for t in self.actions]
-        await _wait(executor, futures, self.kill_grace)
+        await _wait(executor, futures, self.kill_grace, ctx)
         failures = [(f"{self.name}[{i}]", f.exception()) for i, f in enumerate(futures)
                     if f.exception() is not None]
         if failures:

@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextvars
 import inspect
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import asyncio
 
+from falyx.context import format_seconds
 from falyx.errors import StepTimeoutError
 
 T = TypeVar("T")
@@ -39,16 +40,19 @@ async def call(
 
 
 async def call_in_thread(
-    fn: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str, Any], name: str = ""
+    fn: Callable[..., Any], args: Iterable[Any], kwargs: Mapping[str, Any], name: str = "",
+    step: Any = None,
 ) -> Any:
     """Run sync `fn` in one of falyx's step threads and return its result (awaited, if it
     returned an awaitable). A thread cannot be stopped: when the caller is cancelled or times
     out, this waits for `fn` to return before the cancellation propagates, unless the run's
-    `RollbackControl` is aborted (DESIGN §2.4; `falyx.action.threads`)."""
+    `RollbackControl` is aborted (DESIGN §2.4; `falyx.action.threads`). `step` is the
+    `ExecutionContext` of the step whose body `fn` is: its `returned_late` is set when `fn`
+    returned normally after the cancellation."""
     from falyx.action.threads import run_in_thread  # concurrent.futures: a run-time import
 
     result = await run_in_thread(fn, tuple(args), dict(kwargs),
-                                 name or getattr(fn, "__name__", repr(fn)))
+                                 name or getattr(fn, "__name__", repr(fn)), step)
     if inspect.isawaitable(result):
         result = await result
     return result
@@ -67,7 +71,7 @@ class Deadline:
     expired: Callable[[], bool] = bool  # replaced by the running timeout's own test
 
     def describe(self) -> str:
-        return f"'{self.name}' timed out after {self.seconds}s"
+        return f"'{self.name}' timed out after {format_seconds(self.seconds)}"
 
 
 #: The timeouts in force around the running code, innermost last.
@@ -84,7 +88,8 @@ def expired_deadline() -> Deadline | None:
 
 
 def _timeout_error(deadline: Deadline) -> StepTimeoutError:
-    return StepTimeoutError(f"step '{deadline.name}' timed out after {deadline.seconds}s")
+    return StepTimeoutError(
+        f"step '{deadline.name}' timed out after {format_seconds(deadline.seconds)}")
 
 
 if sys.version_info >= (3, 11):
@@ -210,29 +215,41 @@ def start_tasks(coros: Iterable[Awaitable[T]]) -> list[asyncio.Future[T]]:
     return [asyncio.ensure_future(c) for c in coros]
 
 
-async def wait_tasks(tasks: list[asyncio.Future[Any]], fail_fast: bool) -> None:
+async def wait_tasks(
+    tasks: list[asyncio.Future[Any]], fail_fast: bool, names: Sequence[str] = ()
+) -> None:
     """Wait for tasks as one scope: when this returns or raises, every task is done.
 
-    With `fail_fast`, the first failure cancels the rest. If the caller is cancelled, every
-    task is cancelled and awaited before the cancellation propagates: nothing is left behind.
+    With `fail_fast`, the first failure cancels the rest, with the reason their records show
+    (`cancelled: member 'build' failed (fail_fast)`; `names` are the tasks' members). If the
+    caller is cancelled, every task is cancelled and awaited before the cancellation
+    propagates: nothing is left behind.
     """
     import asyncio
 
     when = asyncio.FIRST_EXCEPTION if fail_fast else asyncio.ALL_COMPLETED
     try:
-        _, pending = await asyncio.wait(tasks, return_when=when)
+        done, pending = await asyncio.wait(tasks, return_when=when)
     except BaseException:
         await shielded(_cancel_all(tasks))
         raise
     if pending:
-        await shielded(_cancel_all(pending))
+        failed = [name for name, task in zip(names, tasks, strict=False) if task in done
+                  and not task.cancelled() and task.exception() is not None]
+        reason = (f"cancelled: member {_quoted(failed)} failed (fail_fast)" if failed
+                  else "cancelled: a member failed (fail_fast)")
+        await shielded(_cancel_all(pending, reason))
 
 
-async def _cancel_all(tasks: Iterable[asyncio.Future[Any]]) -> None:
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
+async def _cancel_all(tasks: Iterable[asyncio.Future[Any]], reason: str | None = None) -> None:
     import asyncio
 
     tasks = list(tasks)
     for task in tasks:
-        task.cancel()
+        task.cancel(reason)
     if tasks:
         await asyncio.wait(tasks)

@@ -91,6 +91,12 @@ app.add_command("P", "Process chain", chain(
     Action("prepare", say("prepared"), rollback=say("rolled back")),
     ProcessAction("spin", work.spin, args=(os.path.join(MARKERS, "spin"),)),
     name="process_chain"), name="process-chain")
+app.add_command("PG", "Gated process chain", chain(
+    Action("prepare", say("prepared"), rollback=say("rolled back")),
+    ProcessAction("gated", work.gated, args=(os.path.join(MARKERS, "gated"),
+                                             os.path.join(MARKERS, "gate")),
+                  rollback=say("undid gated")),
+    name="gated_chain"), name="gated-chain")
 app.add_command("W", "Where", ProcessAction("where", work.where), name="where")
 
 

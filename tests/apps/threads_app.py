@@ -67,5 +67,23 @@ app.add_command("U", "Slow sync rollback", chain(
     Action("c", wait_forever), name="abc"), name="slow-undo")
 
 
+def unmigrate(*_: object, **__: object) -> None:
+    say("unmigrated")
+
+
+def migrate_then_fail() -> None:
+    migrate()
+    raise RuntimeError("migration broke")
+
+
+app.add_command("MR", "Migrate with rollback", chain(
+    Action("create", create, rollback=drop), Action("migrate", migrate, rollback=unmigrate),
+    name="migrate_rb"), name="migrate-rb")
+app.add_command("MX", "Migrate that fails late", chain(
+    Action("create", create, rollback=drop),
+    Action("migrate", migrate_then_fail, rollback=unmigrate), name="migrate_fails"),
+    name="migrate-fails")
+
+
 if __name__ == "__main__":
     app()
