@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from falyx.command import format_arguments
 from falyx.context import CANCELLED, OK, ExecutionContext
-from falyx.durations import format_seconds
 from falyx.errors import FalyxError, RollbackError
 from falyx.interrupts import SIGNAL_EXIT, SignalScope, current_scope, signal_scope
 from falyx.stdout import at_line_start, tracked_stdout
@@ -123,7 +122,7 @@ async def _run(app: Falyx, request: RunRequest, session: Session, scope: SignalS
         except Exception:
             pass  # the outcome is on ctx
     code = exit_code(ctx, scope.code or 130)
-    _debug(key, f"{ctx.status} in {format_seconds(ctx.duration or 0)}, exit code {code}", "end",
+    _debug(key, f"{ctx.status} in {ctx.duration or 0:.3f}s, exit code {code}", "end",
            status=ctx.status, duration=ctx.duration)
     report(app, ctx, request, session, code)
     return code

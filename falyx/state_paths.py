@@ -54,7 +54,7 @@ def make_private_folder(folder: Path) -> None:
         MissingFolder: `folder` does not exist and is outside the state dir.
         OSError: creating it failed.
     """
-    if folder.is_dir():
+    if folder.is_dir() or os.path.lexists(folder):  # not a folder: opening says why
         return
     own = state_dir()
     if folder.absolute() != own.absolute() and own.absolute() not in folder.absolute().parents:
