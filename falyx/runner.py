@@ -15,7 +15,7 @@ from falyx.command import format_arguments
 from falyx.context import CANCELLED, OK, ExecutionContext
 from falyx.errors import FalyxError, RollbackError
 from falyx.interrupts import SIGNAL_EXIT, SignalScope, current_scope, signal_scope
-from falyx.stdout import at_line_start, tracked_stdout
+from falyx.stdout import tracked_stdout, write_line
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
@@ -189,8 +189,7 @@ def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Sess
     """
     if request.json:  # strict JSON: outcome_json holds JSON data only (json_value)
         # on a line of its own, whatever the steps printed last (`print(..., end="")`)
-        start = "" if at_line_start(sys.stdout) else "\n"
-        sys.stdout.write(start + json.dumps(outcome_json(ctx), allow_nan=False) + "\n")
+        write_line(sys.stdout, json.dumps(outcome_json(ctx), allow_nan=False) + "\n")
         sys.stdout.flush()
     quiet_success = ctx.status == OK and (request.json or ctx.result is None
                                           or not sys.stderr.isatty())

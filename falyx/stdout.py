@@ -22,12 +22,13 @@ from __future__ import annotations
 import io
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
 __all__ = ["CLOSED_PIPE_EXIT", "TrackedStdout", "at_line_start", "closed_pipe_exit",
-           "tracked_stdout"]
+           "tracked_stdout", "write_line"]
 
 #: The exit code when the reader of stdout has gone (Python's idiom and Click's choice).
 CLOSED_PIPE_EXIT = 1
@@ -43,12 +44,21 @@ class TrackedStdout(io.TextIOBase):
         self.reader_gone = False
         raw = getattr(stream, "buffer", None)
         self.buffer = _TrackedBuffer(self, raw) if raw is not None else None
+        # Worker threads print too: a write and what it says about the line go together.
+        self.lock = threading.RLock()
 
     def write(self, text: str) -> int:
         if text:
-            self._guarded(self.stream.write, text)
-            self.at_line_start = text.endswith("\n")
+            with self.lock:
+                self._guarded(self.stream.write, text)
+                self.at_line_start = text.endswith("\n")
         return len(text)
+
+    def write_line(self, text: str) -> None:
+        """Write `text` (a line with its newline) at the start of a line: after ending the
+        line the last write left open, if any."""
+        with self.lock:
+            self.write(text if self.at_line_start else "\n" + text)
 
     def flush(self) -> None:
         self._guarded(self.stream.flush)
@@ -91,8 +101,9 @@ class _TrackedBuffer:
 
     def write(self, data: bytes) -> int:
         if data:
-            self.owner._guarded(self.raw_buffer.write, data)
-            self.owner.at_line_start = data.endswith(b"\n")
+            with self.owner.lock:
+                self.owner._guarded(self.raw_buffer.write, data)
+                self.owner.at_line_start = data.endswith(b"\n")
         return len(data)
 
     def flush(self) -> None:
@@ -105,6 +116,15 @@ class _TrackedBuffer:
 def at_line_start(stream: Any) -> bool:
     """Whether the last character written to `stream` ended a line (True when unknown)."""
     return bool(getattr(stream, "at_line_start", True))
+
+
+def write_line(stream: Any, text: str) -> None:
+    """Write `text` (a line with its newline) to `stream` on a line of its own (as written,
+    when `stream` is not a `TrackedStdout`: nothing is known of its line)."""
+    if isinstance(stream, TrackedStdout):
+        stream.write_line(text)
+    else:
+        stream.write(text)
 
 
 @contextmanager

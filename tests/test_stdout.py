@@ -18,7 +18,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from falyx.stdout import CLOSED_PIPE_EXIT, TrackedStdout, at_line_start, tracked_stdout
+from falyx.stdout import (
+    CLOSED_PIPE_EXIT,
+    TrackedStdout,
+    at_line_start,
+    tracked_stdout,
+    write_line,
+)
 from tests.conftest import ROOT, subprocess_env
 
 APP = ROOT / "tests" / "apps" / "stdout_app.py"
@@ -189,3 +195,32 @@ def test_tracked_stdout_discards_output_once_the_reader_has_gone() -> None:
         assert os.path.samestat(os.fstat(write_end), os.stat(os.devnull))
     finally:
         stream.close()
+
+
+def test_write_line_starts_a_line_while_threads_leave_lines_open() -> None:
+    """Worker threads print open lines while the loop writes JSON lines (`run-all --json`):
+    each JSON line still starts a line of its own."""
+    import threading
+
+    raw = io.StringIO()
+    tracked = TrackedStdout(raw)
+    stop = threading.Event()
+
+    def scribble() -> None:
+        while not stop.is_set():
+            tracked.write("x")
+
+    threads = [threading.Thread(target=scribble) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(2000):
+            write_line(tracked, "{J}\n")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    text = raw.getvalue()
+
+    assert text.count("{J}\n") == 2000
+    assert all(piece.endswith("\n") or piece == "" for piece in text.split("{J}")[:-1])
