@@ -12,6 +12,7 @@ from pathlib import Path
 
 from falyx.app import Falyx
 from falyx.errors import UsageError
+from falyx.stdout import closed_pipe_exit
 
 
 def _fail(message: str) -> None:
@@ -76,12 +77,13 @@ def _import_file(file: Path) -> object:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `falyx` console script."""
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0].endswith(".py"):
-        load_app(argv[0])(argv[1:])
-        return
-    from falyx.config.script import main as script_main
+    with closed_pipe_exit():  # `falyx schema | head -c 200`: exit 1, no traceback
+        if argv and argv[0].endswith(".py"):
+            load_app(argv[0])(argv[1:])
+            return
+        from falyx.config.script import main as script_main
 
-    script_main(argv)
+        script_main(argv)
 
 
 if __name__ == "__main__":

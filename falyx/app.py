@@ -17,6 +17,7 @@ from falyx.context import ExecutionContext
 from falyx.errors import CommandNotFound, RegistrationError
 from falyx.history import ExecutionRegistry
 from falyx.hooks import Hook, HookManager, HookSpec, HookType
+from falyx.naming import cli_name_from
 from falyx.retry import RetryPolicy, RetrySpec
 from falyx.signature import check_cli_parameters
 from falyx.submenu import (
@@ -107,9 +108,8 @@ class Falyx:
         command = Command(key, description, action, **options)
         check_cli_parameters(command.key, command.parameters())  # its CLI options, now
         if command.cli_name is None:
-            derived = _cli_name(command.action.name)  # '<lambda>' or 'a -> b' make poor names
-            command.cli_name = derived if derived.replace("-", "_").isidentifier() else (
-                command.key.lower())
+            # '<lambda>' or 'a -> b' make poor names: the key then
+            command.cli_name = cli_name_from(command.action.name) or command.key.lower()
         names = [command.key, *command.aliases]
         for name in names:
             check_key(name)
@@ -153,7 +153,7 @@ class Falyx:
                             f"{type(other_app).__name__}")
         submenu = new_submenu(self, key, description, other_app, name=name, tags=tags,
                               style=style,
-                              default_name=other_app.prog_name or _cli_name(description))
+                              default_name=other_app.prog_name or cli_name_from(description) or "")
         self.submenus[submenu.key] = self.key_index[submenu.key] = other_app.mount = submenu
         for app in subtree(other_app):  # their labels, registry and hooks have changed
             app._options.clear()
@@ -200,7 +200,7 @@ class Falyx:
             options.setdefault("help_text", doc or "")
             self.add_command(
                 key or step.name.upper(), description or summary or step.name, step,
-                name=name or _cli_name(step.name), **command_opts, **options,
+                name=name, **command_opts, **options,
             )
             return step
 
@@ -330,19 +330,10 @@ class Falyx:
         Parses without an event loop (`--help` never starts one), then runs the job, if any,
         with `asyncio.run`; ends with `SystemExit(code)` like `run()`.
         """
-        from falyx.cli import parse_argv
+        from falyx.cli import run_argv_sync
 
         self._started = True
-        try:
-            code, job = parse_argv(self, sys.argv[1:] if argv is None else argv)
-            if job is not None:
-                import asyncio
-
-                code = asyncio.run(job())
-        except KeyboardInterrupt:  # Ctrl-C outside a command (parsing, between menu prompts)
-            sys.stderr.write("Interrupted.\n")
-            raise SystemExit(130) from None
-        raise SystemExit(code)
+        raise SystemExit(run_argv_sync(self, sys.argv[1:] if argv is None else argv))
 
     @property
     def bottom_bar(self) -> BottomBar:
@@ -361,7 +352,3 @@ class Falyx:
 
             self._typer = build_typer(self)
         return self._typer
-
-
-def _cli_name(name: str) -> str:
-    return name.strip().lower().replace("_", "-").replace(" ", "-")

@@ -27,6 +27,7 @@ from falyx.submenu import (
     Submenu,
     command_pattern,
     label_prefix,
+    resolve_path,
 )
 
 if TYPE_CHECKING:
@@ -58,6 +59,8 @@ class LineParser(Protocol):
 HISTORY_ROWS = 50
 _TERMINATED = SIGNAL_EXIT[signal.SIGTERM]
 # Words that also reach the built-ins, unless a command claims them as an alias or name.
+_HELP_KEY = next(key for key, name in BUILTIN_KEYS.items() if name == "Help")
+_MENU_HELP_HINT = f"type {_HELP_KEY} for the commands"
 _BUILTIN_WORDS = {"HELP": "H", "HISTORY": "Y", "EXIT": "X", "QUIT": "X", "BACK": BACK_KEY}
 _HINT = ("Type a key (any case) to run its command, with its options after it (KEY --name "
          "VALUE; KEY --help lists them); ?KEY to preview it without running (options "
@@ -182,8 +185,8 @@ def _resolve(app: Falyx, text: str) -> Command | Submenu | str:
     nested = app.mount is not None
     if word in BUILTIN_KEYS or (nested and word == BACK_KEY):
         return word
-    try:
-        return app.entry(text)
+    try:  # no suggestion: the menu lists its commands with H, not the CLI's `help`
+        return resolve_path(app, text, help_hint=_MENU_HELP_HINT)
     except CommandNotFound:
         builtin = _BUILTIN_WORDS.get(word)
         if builtin is not None and (nested or builtin != BACK_KEY):

@@ -303,6 +303,7 @@ def _file_history(path: Path | None) -> History:
     """The prompt history file (0600 in a 0700 folder); memory if None or unwritable."""
     from prompt_toolkit.history import FileHistory, InMemoryHistory
 
+    from falyx.state_paths import make_private_folder
     from falyx.store import path_problem
 
     if path is None:
@@ -311,7 +312,7 @@ def _file_history(path: Path | None) -> History:
         problem = path_problem(path)
         if problem:  # a device or a FIFO: never write to it, nor beside it
             raise OSError(problem)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_folder(path.parent)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK, 0o600))
     except OSError as exc:
         logger.warning("prompt history not kept: cannot write %s (%s)", path, exc)

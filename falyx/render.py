@@ -20,6 +20,7 @@ from rich.tree import Tree
 
 from falyx.action.base import PreviewNode
 from falyx.context import ExecutionContext
+from falyx.durations import format_seconds
 from falyx.errors import UsageError
 
 if TYPE_CHECKING:
@@ -159,10 +160,10 @@ def render_summary(records: Iterable[ExecutionContext], console: Console | None 
     """The `--summary` table of one run: every step, its time, status and outcome."""
     table = Table(title="📊 Execution Summary", expand=False)
     for column in ("Name", "Kind", "Duration", "Attempts", "Status", "Result / Exception"):
-        table.add_column(column)
+        table.add_column(column, justify="right" if column == "Duration" else "left")
     for ctx in records:
-        table.add_row(Text(ctx.name), ctx.kind, f"{ctx.duration or 0:.3f}s", str(ctx.attempts),
-                      _status(ctx), Text(_outcome(ctx)))
+        table.add_row(Text(ctx.name), ctx.kind, format_seconds(ctx.duration or 0),
+                      str(ctx.attempts), _status(ctx), Text(_outcome(ctx)))
     (console or make_console()).print(table)
 
 
@@ -181,7 +182,7 @@ def render_history_table(rows: Iterable[Any], console: Console | None = None) ->
     for row in rows:
         table.add_row(*map(Text, (
             str(row.index), row.run_id[:RUN_ID_CHARS], row.kind, _name(row),
-            _clock(row.start, today), _clock(row.end, today), f"{row.duration or 0:.3f}s",
+            _clock(row.start, today), _clock(row.end, today), format_seconds(row.duration or 0),
             _status(row), _outcome(row))))
     (console or make_console()).print(table)
 
@@ -205,7 +206,8 @@ def render_run_tree(rows: list[Any], console: Console | None = None) -> None:
 
 
 def _run_label(row: Any) -> Text:
-    return Text(f"{_name(row)} [{row.kind}] {_status(row)} {row.duration or 0:.3f}s  "
+    duration = format_seconds(row.duration or 0)
+    return Text(f"{_name(row)} [{row.kind}] {_status(row)} {duration}  "
                 f"{_outcome(row)}")
 
 

@@ -15,6 +15,7 @@ from falyx.command import format_arguments
 from falyx.context import CANCELLED, OK, ExecutionContext
 from falyx.errors import FalyxError, RollbackError
 from falyx.interrupts import SIGNAL_EXIT, SignalScope, current_scope, signal_scope
+from falyx.stdout import tracked_stdout, write_line
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
@@ -65,16 +66,19 @@ async def execute(app: Falyx, request: RunRequest, session: Session) -> int:
     """Run one command as the CLI (and the menu) do; return the exit code.
 
     Under `execute_all` the signal handlers are already installed; otherwise this installs
-    them for the run. rich is imported only when something is drawn.
+    them for the run. While it runs, stdout is tracked (`falyx.stdout`): the `--json` object
+    starts on a line of its own, and a closed pipe discards output instead of failing a step.
+    rich is imported only when something is drawn.
     """
     code = await _confirmed(app, request, session)
     if code is not None:
         return code
     scope = current_scope()
-    if scope is None:
-        with signal_scope(session.notify) as scope:
-            return await _run(app, request, session, scope)
-    return await _run(app, request, session, scope)
+    with tracked_stdout():
+        if scope is None:
+            with signal_scope(session.notify) as scope:
+                return await _run(app, request, session, scope)
+        return await _run(app, request, session, scope)
 
 
 async def execute_all(app: Falyx, requests: list[RunRequest], session: Session) -> int:
@@ -84,7 +88,7 @@ async def execute_all(app: Falyx, requests: list[RunRequest], session: Session) 
         code = await _confirmed(app, request, session)
         if code is not None:
             return code
-    with signal_scope(session.notify) as scope:
+    with tracked_stdout(), signal_scope(session.notify) as scope:
         codes = await asyncio.gather(*(_run(app, r, session, scope) for r in requests))
     return max(codes)
 
@@ -184,7 +188,8 @@ def report(app: Falyx, ctx: ExecutionContext, request: RunRequest, session: Sess
     With `--log-format json` the failure lines are JSON log records too.
     """
     if request.json:  # strict JSON: outcome_json holds JSON data only (json_value)
-        sys.stdout.write(json.dumps(outcome_json(ctx), allow_nan=False) + "\n")
+        # on a line of its own, whatever the steps printed last (`print(..., end="")`)
+        write_line(sys.stdout, json.dumps(outcome_json(ctx), allow_nan=False) + "\n")
         sys.stdout.flush()
     quiet_success = ctx.status == OK and (request.json or ctx.result is None
                                           or not sys.stderr.isatty())

@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from falyx.history_row import HistoryRow
-from falyx.state_paths import resolve_history_path, state_file
+from falyx.state_paths import (
+    MissingFolder,
+    make_private_folder,
+    resolve_history_path,
+    state_file,
+)
 from falyx.store_schema import immediate, migrate
 
 if TYPE_CHECKING:
@@ -207,7 +212,7 @@ class SQLiteHistoryStore:
             try:
                 return work(self._connection())
             except _FAULTS as exc:
-                self.error = str(exc) if isinstance(exc, NotARegularFile) else (
+                self.error = str(exc) if isinstance(exc, (NotARegularFile, MissingFolder)) else (
                     f"{type(exc).__name__}: {exc}")
                 logger.warning("history could not be %s %s (%s); history is kept in memory "
                                "only", verb, self.path, self.error)
@@ -256,10 +261,9 @@ def _close(lock: threading.RLock, conn: sqlite3.Connection) -> None:
 
 
 def _create_private(path: Path) -> None:
-    """Create the folder (0700) and the file (0600) if missing; leave existing ones alone."""
-    with suppress(FileExistsError):
-        path.parent.mkdir(parents=True, mode=0o700)
-        os.chmod(path.parent, 0o700)  # mkdir's mode is filtered by the umask
+    """Create the file (0600) if missing, and its folder (0700) when it is falyx's state dir;
+    leave existing ones alone."""
+    make_private_folder(path.parent)  # only falyx's own state dir is ever created
     with suppress(FileExistsError):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         os.fchmod(fd, 0o600)

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from falyx.hooks import HookManager
 
 __all__ = [
-    "BACK", "BACK_KEY", "BUILTIN_KEYS", "RESERVED_NAMES", "SEPARATOR", "Submenu", "app_hooks",
+    "BACK", "BACK_KEY", "BUILTIN_KEYS", "CLI_HELP_HINT", "RESERVED_NAMES", "SEPARATOR",
+    "Submenu", "app_hooks",
     "check_key", "check_mount", "command_label", "command_pattern", "find_command", "find_entry",
     "key_holder", "key_paths", "label_prefix", "mount_path", "name_holder", "new_submenu",
     "resolve_path", "subtree", "unknown_message",
@@ -34,6 +35,8 @@ BUILTIN_KEYS = {"H": "Help", "Y": "History", "X": "Exit"}
 RESERVED_NAMES = {"run", "run-all", "preview", "history", "help"}
 #: In a mounted app's menu, `B` goes back to its parent's.
 BACK_KEY = "B"
+#: Where an unknown command's message sends the user: the CLI's `help` (the menu: its `H`).
+CLI_HELP_HINT = "see 'help' for commands"
 BACK = "Back"
 #: Joins the keys of a path: `O.R` is command R of the app mounted under O.
 SEPARATOR = "."
@@ -92,9 +95,10 @@ def subtree(app: Falyx) -> Iterator[Falyx]:
         yield from subtree(submenu.app)
 
 
-def resolve_path(app: Falyx, key: str) -> Command | Submenu:
+def resolve_path(app: Falyx, key: str, help_hint: str = CLI_HELP_HINT) -> Command | Submenu:
     """The command or submenu that `key` names from `app`: a key, alias or CLI name, or a
-    path of them (`O.R`). Raises `CommandNotFound` with the path and a suggestion."""
+    path of them (`O.R`). Raises `CommandNotFound` with the path and a suggestion (else
+    `help_hint`: where the commands are listed)."""
     words = key.strip().split(SEPARATOR)
     found: Command | Submenu | None = None
     for depth, word in enumerate(words):
@@ -105,7 +109,8 @@ def resolve_path(app: Falyx, key: str) -> Command | Submenu:
             app = found.app
         found = find_entry(app, word)
         if found is None:
-            raise CommandNotFound(unknown_message(app, word, SEPARATOR.join(words[:depth])))
+            raise CommandNotFound(unknown_message(app, word, SEPARATOR.join(words[:depth]),
+                                                  help_hint))
     return found  # type: ignore[return-value]
 
 
@@ -118,9 +123,11 @@ def find_entry(app: Falyx, word: str) -> Command | Submenu | None:
     return next((e for e in _entries(app) if (e.cli_name or "").upper() == wanted), None)
 
 
-def unknown_message(app: Falyx, key: str, prefix: str = "") -> str:
+def unknown_message(app: Falyx, key: str, prefix: str = "",
+                    help_hint: str = CLI_HELP_HINT) -> str:
     """`unknown command 'RR'; did you mean 'R'?` (suggestions from `app`'s keys, aliases and
-    names, its submenus' included); `prefix` is the path before `key` (`O`)."""
+    names, its submenus' included); `prefix` is the path before `key` (`O`); without a
+    suggestion, `help_hint` says where the commands are listed."""
     choices = {**{e.cli_name.upper(): e.cli_name for e in _entries(app) if e.cli_name},
                **{k: k for k in app.key_index}}  # a key wins over a name that looks alike
     close = difflib.get_close_matches(key.strip().upper(), list(choices), n=1, cutoff=0.5)
@@ -132,7 +139,7 @@ def unknown_message(app: Falyx, key: str, prefix: str = "") -> str:
         listed = f"its keys are {', '.join(keys)}" if keys else "it has no commands"
         hint = f"; {prefix} is the menu {app.mount.description!r}: {listed}"
     else:
-        hint = "; see 'help' for commands"
+        hint = f"; {help_hint}"
     return f"unknown command '{path}{key.strip()}'{hint}"
 
 

@@ -147,6 +147,7 @@ async def _type(app: Falyx, keys: str) -> int:
 
 async def test_prompt_history_lives_beside_the_history_file(tmp_path: Path) -> None:
     app = make_app()
+    (tmp_path / "hist").mkdir()  # falyx creates no folder outside its state dir
     attach_history(app, str(tmp_path / "hist" / "ops.db"))
     expected = tmp_path / "hist" / "pathapp.prompt_history"
     assert prompt_history_path(app) == expected
@@ -213,6 +214,7 @@ def test_menu_in_a_terminal_keeps_prompt_history_beside_the_database(
     tmp_path: Path, history: str
 ) -> None:
     db = tmp_path / "hist" / "simple.db"
+    db.parent.mkdir()  # falyx creates no folder outside its state dir
     env = subprocess_env(FALYX_HISTORY=str(db) if history == "file" else "off",
                          XDG_STATE_HOME=str(tmp_path / "state"), TERM="xterm")
     env.pop("NO_COLOR", None)

@@ -49,6 +49,7 @@ def make_app() -> Falyx:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
+    (tmp_path / "hist").mkdir()  # falyx creates no folder outside its state dir
     return str(tmp_path / "hist" / "histapp.db")
 
 

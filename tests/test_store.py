@@ -72,7 +72,9 @@ def boom() -> None:
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    return tmp_path / "history" / "app.db"
+    """In falyx's state dir (`$XDG_STATE_HOME/falyx`, set per test): the one folder falyx
+    creates itself."""
+    return tmp_path / "state" / "falyx" / "app.db"
 
 
 @pytest.fixture
@@ -381,7 +383,7 @@ def _version(db: Path) -> int:
 
 def _file_at_version(db: Path, version: int) -> None:
     """A history file as falyx left it at schema `version` (0: versioned, no table yet)."""
-    db.parent.mkdir(exist_ok=True)
+    db.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(db, isolation_level=None)) as conn:
         conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
         for migration in schema_module.MIGRATIONS[:version]:
@@ -491,14 +493,14 @@ async def _assert_degrades(store: SQLiteHistoryStore, run_with, warnings_) -> st
 
 async def test_corrupt_file_degrades_to_memory_with_one_warning(db, run_with,
                                                                 warnings_) -> None:
-    db.parent.mkdir()
+    db.parent.mkdir(parents=True)
     db.write_bytes(os.urandom(8192))
     message = await _assert_degrades(SQLiteHistoryStore(db, "app"), run_with, warnings_)
     assert "not a database" in message
 
 
 async def test_corrupt_file_found_by_a_query_also_warns_once(db, warnings_) -> None:
-    db.parent.mkdir()
+    db.parent.mkdir(parents=True)
     db.write_bytes(b"garbage" * 1000)
     store = SQLiteHistoryStore(db, "app")
     assert store.query() == [] and store.last() is None and store.run_tree("r") == []

@@ -94,7 +94,7 @@ async def test_b_at_the_root_is_an_unknown_key_and_builtins_refuse_options(capsy
     assert await handle_entry(root, Session(), "o now") is None
 
     assert capsys.readouterr().err.splitlines() == [
-        "Error: unknown command 'b'; see 'help' for commands",
+        "Error: unknown command 'b'; type H for the commands",
         "Error: 'B' is the built-in Back; only commands have a preview",
         "Error: 'B' (Back) takes no arguments",
         "Error: 'o' opens the menu 'Ops' and takes no options; to run one of its commands from "

@@ -98,7 +98,7 @@ def test_unknown_input_at_depth_gets_a_suggestion_and_b_is_not_a_command_at_the_
     term = menu()
     term.prompt()
     term.type("b\r")
-    term.expect("unknown command 'b'; see 'help' for commands")
+    term.expect("unknown command 'b'; type H for the commands")
     term.prompt()
     term.type("o\r")
     term.expect(OPS)

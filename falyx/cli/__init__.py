@@ -3,9 +3,9 @@
 from typing import Any
 
 from falyx.cli.core import build_typer
-from falyx.cli.entry import parse_argv, run_argv
+from falyx.cli.entry import parse_argv, run_argv, run_argv_sync
 
-__all__ = ["build_typer", "line_parser", "parse_argv", "run_argv"]
+__all__ = ["build_typer", "line_parser", "parse_argv", "run_argv", "run_argv_sync"]
 
 
 def __getattr__(name: str) -> Any:

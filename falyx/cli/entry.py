@@ -6,6 +6,7 @@ asyncio); `run_argv` is the same for a caller already in a loop (`await app.run(
 
 from __future__ import annotations
 
+import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,11 +19,12 @@ import typer
 from falyx.cli import jobs
 from falyx.cli.options import compile_app
 from falyx.errors import RegistrationError, UsageError
+from falyx.stdout import closed_pipe_exit
 
 if TYPE_CHECKING:
     from falyx.app import Falyx
 
-__all__ = ["loading", "parse_argv", "run_argv"]
+__all__ = ["loading", "parse_argv", "run_argv", "run_argv_sync"]
 
 #: The file the `falyx` script is importing, while it does (`loading`).
 _LOADING: ContextVar[Path | None] = ContextVar("falyx_loading", default=None)
@@ -97,5 +99,26 @@ async def run_argv(app: Falyx, argv: list[str]) -> int:
     of its own, so what the job sets for the invocation ends with it)."""
     import asyncio
 
-    code, job = parse_argv(app, argv)
-    return code if job is None else await asyncio.ensure_future(job())
+    with closed_pipe_exit():
+        code, job = parse_argv(app, argv)
+        return code if job is None else await asyncio.ensure_future(job())
+
+
+def run_argv_sync(app: Falyx, argv: list[str]) -> int:
+    """`app()`: parse `argv` without an event loop (`--help` never starts one), then run the
+    job, if any, with `asyncio.run`; the exit code (130 for Ctrl-C outside a command).
+
+    Raises:
+        SystemExit: 1 when the reader of stdout has gone (`falyx.stdout.closed_pipe_exit`).
+    """
+    with closed_pipe_exit():
+        try:
+            code, job = parse_argv(app, argv)
+            if job is not None:
+                import asyncio
+
+                code = asyncio.run(job())
+        except KeyboardInterrupt:  # Ctrl-C outside a command (parsing, between menu prompts)
+            sys.stderr.write("Interrupted.\n")
+            return 130
+    return code

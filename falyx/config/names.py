@@ -7,7 +7,6 @@ names: each entry claims whatever of its key, aliases and name is well formed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from falyx.app import BUILTIN_KEYS, RESERVED_NAMES
 from falyx.config.problems import DocPath
 from falyx.config.schema import is_cli_name, is_key
+from falyx.naming import name_words
 
 __all__ = ["SCRIPT_NAMES", "Entry", "NameTable", "read_entries", "reserved_message"]
 
@@ -121,7 +121,7 @@ class NameTable:
             return True
         if not keys_free:  # a name derived for an entry that cannot be registered
             return False
-        words = re.findall(r"[a-z0-9]+", (entry.description or "").lower())
+        words = name_words(entry.description or "")  # any script's letters; emoji dropped
         for name in words[:1] + ([entry.key.lower()] if entry.key else []):
             if name not in _RESERVED and name not in self._taken:
                 return self._take(entry, name, entry.path)

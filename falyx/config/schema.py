@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal, Union
 
 from msgspec import Meta, Struct
 
+from falyx import naming
+
 __all__ = [
     "BODIES",
     "CommandSpec",
@@ -34,7 +36,6 @@ APPLIES_TO = {
     "fail_fast": ("group",),
 }
 _WORD = re.compile(r"^\S+$")
-_CLI_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 NonNegative = Annotated[float, Meta(ge=0)]
 Positive = Annotated[float, Meta(gt=0)]
@@ -199,7 +200,7 @@ def is_key(value: Any) -> bool:
 
 def is_cli_name(value: Any) -> bool:
     """Whether `value` is a well-formed command-line name: letters, digits, '-', '_'."""
-    return isinstance(value, str) and bool(_CLI_NAME.match(value))
+    return naming.is_cli_name(value)
 
 
 def _naming_problems(key: Any, name: Any, aliases: Any) -> list[str]:

@@ -1,0 +1,24 @@
+"""Seconds as people read them: `60s`, `1.5s`, `0.201s` (DESIGN §2.1 previews, §2.8 tables).
+
+One function for every duration and timeout falyx shows, whether it came from Python (`60`)
+or from a config file (`60.0`). Standard library only.
+"""
+
+from __future__ import annotations
+
+__all__ = ["format_seconds"]
+
+
+def format_seconds(seconds: float, digits: int = 3) -> str:
+    """`seconds` rounded to `digits` decimals, without trailing zeros, with an `s`:
+    `60` and `60.0` -> `60s`, `1.5` -> `1.5s`, `0.2014` -> `0.201s`, `90061.5` -> `90061.5s`.
+
+    Raises:
+        ValueError: `digits` is negative.
+    """
+    if digits < 0:
+        raise ValueError(f"digits must be >= 0, got {digits}")
+    text = f"{seconds:.{digits}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return ("0" if text == "-0" else text) + "s"
