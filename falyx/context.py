@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["ExecutionContext", "SharedContext", "current_context", "format_seconds"]
+__all__ = ["ExecutionContext", "SharedContext", "current_context"]
 
 OK, ERROR, CANCELLED = "OK", "ERROR", "CANCELLED"
 
@@ -265,19 +265,6 @@ _made_on_read("hook_errors", _created(list),
 _CURRENT: contextvars.ContextVar[ExecutionContext | None] = contextvars.ContextVar(
     "falyx_current_context", default=None
 )
-
-
-def format_seconds(seconds: float) -> str:
-    """A duration in seconds as engine messages show it: `1s`, `1.5s`, `0.25s`, `90s`.
-
-    No useless `.0` (a config's `timeout: 1` arrives as 1.0), at most 3 decimals, never
-    an exponent; a positive duration under 1 ms keeps one significant digit (`0.0002s`).
-    Used by every timeout and wait message of the engine (DESIGN §2.9).
-    """
-    text = f"{seconds:.3f}".rstrip("0").rstrip(".")
-    if text in ("0", "-0") and seconds:
-        text = f"{seconds:.1g}"
-    return text + "s"
 
 
 def current_context() -> ExecutionContext | None:

@@ -11,7 +11,9 @@ __all__ = ["format_seconds"]
 
 def format_seconds(seconds: float, digits: int = 3) -> str:
     """`seconds` rounded to `digits` decimals, without trailing zeros, with an `s`:
-    `60` and `60.0` -> `60s`, `1.5` -> `1.5s`, `0.2014` -> `0.201s`, `90061.5` -> `90061.5s`.
+    `60` and `60.0` -> `60s`, `1.5` -> `1.5s`, `0.2014` -> `0.201s`, `90061.5` -> `90061.5s`;
+    a positive duration that rounds to zero says so (`0.0002` -> `<0.001s`), never `0s`.
+    Used by the engine's messages (timeouts, waits) and every table and preview.
 
     Raises:
         ValueError: `digits` is negative.
@@ -21,4 +23,6 @@ def format_seconds(seconds: float, digits: int = 3) -> str:
     text = f"{seconds:.{digits}f}"
     if "." in text:
         text = text.rstrip("0").rstrip(".")
-    return ("0" if text == "-0" else text) + "s"
+    if text in ("0", "-0"):
+        return f"<{10.0 ** -digits:.{digits}f}s" if seconds > 0 else "0s"
+    return text + "s"

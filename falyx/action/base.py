@@ -20,7 +20,8 @@ from falyx.action.cancellation import explain_cancel
 from falyx.action.options import _OPTIONS, RunOptions, current_options
 from falyx.action.scopes import Deadline, run_with_timeout, shielded
 from falyx.action.undo import rollback_walk
-from falyx.context import _CURRENT, CANCELLED, ERROR, OK, ExecutionContext, format_seconds
+from falyx.context import _CURRENT, CANCELLED, ERROR, OK, ExecutionContext
+from falyx.durations import format_seconds
 from falyx.errors import StepTimeoutError
 from falyx.hooks import Hook, HookManager, HookSpec, HookType
 from falyx.retry import RetryPolicy, RetrySpec, resolve_retry

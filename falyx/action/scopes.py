@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import asyncio
 
-from falyx.context import format_seconds
+from falyx.durations import format_seconds
 from falyx.errors import StepTimeoutError
 
 T = TypeVar("T")

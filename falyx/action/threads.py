@@ -27,7 +27,8 @@ from typing import Any
 
 from falyx.action.cancellation import ThreadFate, note_fate
 from falyx.action.scopes import ROLLBACK_CONTROL, RollbackControl, expired_deadline
-from falyx.context import _CURRENT, ExecutionContext, format_seconds
+from falyx.context import _CURRENT, ExecutionContext
+from falyx.durations import format_seconds
 
 __all__ = ["StepThreadPool", "outlive", "run_in_thread", "step_threads"]
 
