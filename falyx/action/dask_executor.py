@@ -44,7 +44,9 @@ class DaskExecutor(Executor):
         task = self.client.submit(fn, *args, pure=False, **kwargs)
         future: Future[Any] = Future()
         future.set_running_or_notify_cancel()
-        task.add_done_callback(lambda t: _settle(future, t))
+        # on the client's event loop, as distributed's own ClientExecutor does: no thread hop
+        # and no blocking `result()` per task
+        self.client.loop.add_callback(_settle, future, task)
         future.dask_future = task  # type: ignore[attr-defined]  # freed with the future
         return future
 
@@ -72,21 +74,24 @@ class DaskExecutor(Executor):
         return f"DaskExecutor({self.client.scheduler.address!r})"
 
 
-def _settle(future: Future[Any], task: Any) -> None:
-    """Hand a finished Dask future's outcome to `future` (in Dask's callback thread), then let
-    go of the Dask future, so the scheduler forgets the task however long `future` is kept
-    (a record's traceback keeps it)."""
+async def _settle(future: Future[Any], task: Any) -> None:
+    """Hand a Dask future's outcome to `future` once it is known (on the client's loop;
+    `Future._result(raiseit=False)` is what `distributed.cfexecutor` awaits too), then let go
+    of the Dask future, so the scheduler forgets the task however long `future` is kept (a
+    record's traceback keeps it)."""
+    outcome = await task._result(raiseit=False)
     future.__dict__.pop("dask_future", None)
     if future.done():
         return
     if task.status == "finished":
-        future.set_result(task.result())
+        future.set_result(outcome)
     elif task.status == "cancelled":
         from concurrent.futures import CancelledError
 
         future.set_exception(CancelledError(f"Dask task {task.key} was cancelled"))
     else:
-        future.set_exception(task.exception())
+        _, exc, traceback = outcome
+        future.set_exception(exc.with_traceback(traceback))
 
 
 def connect(address: str | None, workers: int | None = None) -> DaskExecutor:

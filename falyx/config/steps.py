@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from falyx.action import Action, ActionGroup, BaseAction, ChainedAction, ProcessAction
+from falyx.action import Action, ActionGroup, BaseAction, ChainedAction
 from falyx.config.advice import config_advice
 from falyx.config.problems import DocPath, Problem
 from falyx.config.refs import RefError, is_ref, resolve_callable, resolve_exception
@@ -103,6 +103,8 @@ class StepFactory:
         fn = self.callable(spec.process, (*path, "process"))  # type: ignore[arg-type]
         if fn is None:
             return None
+        from falyx.action import ProcessAction  # its pools and pickling: only when used
+
         return ProcessAction(name or fn.__name__, fn, args=spec.args or (), kwargs=spec.kwargs,
                              executor=spec.executor, **options)
 
