@@ -9,7 +9,6 @@ handed, a whole line at a time, to the function that prints above the spinner (r
 from __future__ import annotations
 
 import codecs
-import io
 import os
 import sys
 import threading
@@ -17,10 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from falyx.stdout import StandIn
+
 __all__ = ["LiveStream", "routed", "same_terminal"]
 
 
-class LiveStream(io.TextIOBase):
+class LiveStream(StandIn):
     """A text stream, with a binary `.buffer`, that hands whole lines to `print_lines`
     (their text, joined by newlines); a line not yet ended waits for its end, or `release()`.
 
@@ -51,18 +52,6 @@ class LiveStream(io.TextIOBase):
             if rest:
                 self.print_lines(rest)
 
-    def writable(self) -> bool:
-        return True
-
-    def isatty(self) -> bool:
-        return self.stream.isatty()
-
-    def fileno(self) -> int:
-        return self.stream.fileno()
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self.stream, "encoding", None) or "utf-8"
 
 
 class _LiveBuffer:

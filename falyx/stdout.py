@@ -27,14 +27,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-__all__ = ["CLOSED_PIPE_EXIT", "TrackedStdout", "at_line_start", "closed_pipe_exit",
+__all__ = ["CLOSED_PIPE_EXIT", "StandIn", "TrackedStdout", "at_line_start", "closed_pipe_exit",
            "tracked_stdout", "write_line"]
 
 #: The exit code when the reader of stdout has gone (Python's idiom and Click's choice).
 CLOSED_PIPE_EXIT = 1
 
 
-class TrackedStdout(io.TextIOBase):
+class StandIn(io.TextIOBase):
+    """A text stream that stands in for `stream` (its terminal, descriptor and encoding);
+    the base of `TrackedStdout` and `falyx.live_streams.LiveStream`."""
+
+    stream: TextIO
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", None) or "utf-8"
+
+
+class TrackedStdout(StandIn):
     """`stream` (stdout), knowing whether its last character ended a line; a closed pipe
     makes it discard what follows instead of raising `BrokenPipeError`."""
 
@@ -70,19 +90,6 @@ class TrackedStdout(io.TextIOBase):
             self.reader_gone = True
             point_at_devnull(self.stream)
             return None
-
-    def writable(self) -> bool:
-        return True
-
-    def isatty(self) -> bool:
-        return self.stream.isatty()
-
-    def fileno(self) -> int:
-        return self.stream.fileno()
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return getattr(self.stream, "encoding", None) or "utf-8"
 
     @property
     def errors(self) -> str | None:  # type: ignore[override]
