@@ -40,6 +40,11 @@ class StandIn(io.TextIOBase):
 
     stream: TextIO
 
+    def close(self) -> None:
+        """Nothing: the stream stood in for is not this object's to flush or close. (`IOBase`
+        closes, so flushes, on garbage collection, when the stream may already be closed by
+        its owner; Python 3.13 reports the error that raises.)"""
+
     def writable(self) -> bool:
         return True
 

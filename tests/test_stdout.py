@@ -224,3 +224,24 @@ def test_write_line_starts_a_line_while_threads_leave_lines_open() -> None:
 
     assert text.count("{J}\n") == 2000
     assert all(piece.endswith("\n") or piece == "" for piece in text.split("{J}")[:-1])
+
+
+def test_a_stand_in_is_finalized_quietly_after_its_streams_owner_closed_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Garbage collection closes an IOBase, which flushes it: a TrackedStdout must not flush
+    the stream it stands in for, which its owner (a test runner, say) may have closed
+    already (its binary side makes a cycle: the garbage collector finalizes it). Python 3.13
+    reports that error; earlier versions swallow it."""
+    import gc
+
+    reported: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", reported.append)
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")  # with a .buffer, like stdout
+    tracked = TrackedStdout(stream)
+    tracked.write("text")
+    tracked.buffer.write(b" and bytes")  # type: ignore[union-attr]
+
+    stream.close()
+    del tracked
+    gc.collect()
+    assert reported == []
