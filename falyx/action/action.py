@@ -210,6 +210,10 @@ def check_rollback(action: Action, injected: str | None = None) -> None:
     else:
         bound = keywords
     try:
+        if any(k in params and params[k].kind is params[k].POSITIONAL_ONLY for k in bound):
+            # what the call raises; `Signature.bind` (3.13) accepts it when the parameter
+            # has a default
+            raise TypeError("positional-only arguments passed as keyword arguments")
         signature.bind(*positional, **bound)
     except TypeError as exc:
         raise InvalidActionError(_rollback_mismatch(action, signature, keywords, exc)) from None
