@@ -320,7 +320,7 @@ async def _roll_back_late(step: BaseAction, ctx: ExecutionContext) -> None:
     succeed in time. The rollback record's parent is the enclosing step's.
     """
     exc = ctx.exception
-    if isinstance(exc, StepTimeoutError) and _own_timeout(step, exc):
+    if isinstance(exc, StepTimeoutError) and getattr(exc, "step", None) == step.name:
         when = "its timeout"
     else:
         text = "" if exc is None else str(exc).removeprefix("cancelled: ")
@@ -333,10 +333,6 @@ async def _roll_back_late(step: BaseAction, ctx: ExecutionContext) -> None:
                        after=step.name)
     finally:
         _CURRENT.reset(token)
-
-
-def _own_timeout(step: BaseAction, exc: StepTimeoutError) -> bool:
-    return str(exc).startswith(f"step '{step.name}' timed out")
 
 
 def _settle(ctx: ExecutionContext) -> None:

@@ -88,8 +88,11 @@ def expired_deadline() -> Deadline | None:
 
 
 def _timeout_error(deadline: Deadline) -> StepTimeoutError:
-    return StepTimeoutError(
+    """The error naming the step whose own timeout fired (`.step`: its name)."""
+    error = StepTimeoutError(
         f"step '{deadline.name}' timed out after {format_seconds(deadline.seconds)}")
+    error.step = deadline.name  # type: ignore[attr-defined]
+    return error
 
 
 if sys.version_info >= (3, 11):
