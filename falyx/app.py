@@ -11,11 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from falyx.action.action import Action
 from falyx.action.base import BaseAction
-from falyx.action.options import RunOptions, using_options
 from falyx.command import Command
-from falyx.context import ExecutionContext
 from falyx.errors import CommandNotFound, RegistrationError
-from falyx.history import ExecutionRegistry
 from falyx.hooks import Hook, HookManager, HookSpec, HookType
 from falyx.naming import cli_name_from
 from falyx.retry import RetryPolicy, RetrySpec
@@ -40,7 +37,10 @@ from falyx.submenu import (
 
 if TYPE_CHECKING:
     from falyx.action.base import PreviewNode
+    from falyx.action.options import RunOptions
     from falyx.bottom_bar import BottomBar
+    from falyx.context import ExecutionContext
+    from falyx.history import ExecutionRegistry
 
 __all__ = ["BUILTIN_KEYS", "RESERVED_NAMES", "Falyx"]
 
@@ -77,7 +77,8 @@ class Falyx:
         #: Each key and alias of its commands, and each submenu's key (upper case).
         self.key_index: dict[str, Command | Submenu] = {}
         self.hooks = HookManager.coerce(hooks)
-        self._registry = ExecutionRegistry(limit=history_limit)
+        self._history_limit = history_limit
+        self._registry: ExecutionRegistry | None = None  # made on first use: a run's
         self._bottom_bar: BottomBar | None = None
         self._started = False
         self._typer: Any = None
@@ -255,7 +256,13 @@ class Falyx:
     @property
     def registry(self) -> ExecutionRegistry:
         """Where runs are recorded: the root app's registry while this app is mounted."""
-        return self._registry if self.mount is None else self.mount.parent.registry
+        if self.mount is not None:
+            return self.mount.parent.registry
+        if self._registry is None:
+            from falyx.history import ExecutionRegistry
+
+            self._registry = ExecutionRegistry(limit=self._history_limit)
+        return self._registry
 
     @registry.setter
     def registry(self, value: ExecutionRegistry) -> None:
@@ -307,6 +314,8 @@ class Falyx:
 
     async def drive(self, ctx: ExecutionContext, options: RunOptions) -> Any:
         """Run a prepared command; returns its result or raises its error."""
+        from falyx.action.options import using_options
+
         with using_options(options):
             await ctx.action._execute(ctx.args, ctx.kwargs, ctx, options)
         return ctx.result

@@ -9,15 +9,17 @@ import logging
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from falyx.action.action import to_action
 from falyx.action.base import BaseAction, PreviewNode
-from falyx.action.options import RunOptions
-from falyx.context import ExecutionContext
 from falyx.errors import InvalidActionError
 from falyx.hooks import HookType
 from falyx.retry import RetryPolicy, RetrySpec, resolve_retry
+
+if TYPE_CHECKING:
+    from falyx.action.options import RunOptions
+    from falyx.context import ExecutionContext
 
 __all__ = ["Command", "format_arguments", "typed_value"]
 
@@ -130,6 +132,8 @@ class Command(BaseAction):
         """
         unretried = self.retry_policy is None and self.leaf_policy is None and all(
             step.retry_policy is None for step in self.action.walk())
+        from falyx.action.options import RunOptions
+
         return RunOptions(
             command=self.key, root=self.action if unretried else None,
             leaf_policy=self.leaf_policy, record_result=self.record_result, **base,

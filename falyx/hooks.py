@@ -7,15 +7,16 @@ import inspect
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
-from falyx.context import ExecutionContext
+if TYPE_CHECKING:
+    from falyx.context import ExecutionContext
 
 __all__ = ["Hook", "HookManager", "HookSpec", "HookType", "check_hook"]
 
 logger = logging.getLogger("falyx")
 
-Hook = Callable[[ExecutionContext], Any]
+Hook = Callable[["ExecutionContext"], Any]
 
 
 class HookType(str, Enum):

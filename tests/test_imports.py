@@ -15,16 +15,22 @@ HEAVY = ["typer", "click", "rich", "questionary", "prompt_toolkit", "tenacity", 
          "msgspec", "pydantic"]
 CONFIG_LIBRARIES = {"yaml", "msgspec", "pydantic"}
 #: What a no-op run loads but `--help` must not: the event loop, the runner, the engine's
-#: pools and processes, the history store, and Typer 0.29's pydantic.
+#: pools and processes, the history store, Typer 0.29's pydantic, and the engine's run-time
+#: modules (records, run options, timeouts and rollback; issue 14: `falyx.deferred`).
 RUN_ONLY = ["asyncio", "concurrent", "ssl", "socket", "sqlite3", "pydantic", "falyx.runner",
             "falyx.interrupts", "falyx.store", "falyx.action.process", "falyx.action.shell",
-            "falyx.action.executors"]
+            "falyx.action.executors", "falyx.context", "falyx.history", "falyx.action.options",
+            "falyx.action.scopes", "falyx.action.cancellation", "falyx.action.undo",
+            "falyx.action.threads", "queue"]
 
 
 def _modules(probe: str, history: str = "off") -> set[str]:
-    """Every module name in `sys.modules` after `probe` ran in a fresh interpreter."""
+    """Every module executed after `probe` ran in a fresh interpreter: those in `sys.modules`
+    less the deferred ones not used yet (`falyx.deferred`: LazyLoader's `_LazyModule`)."""
     code = (f"{probe}\nimport json, sys\n"
-            "sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules)) + '\\n')\n")
+            "names = sorted(n for n, m in sys.modules.items()\n"
+            "               if type(m).__name__ != '_LazyModule')\n"
+            "sys.stderr.write('\\nMODULES ' + json.dumps(names) + '\\n')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env=subprocess_env(FALYX_HISTORY=history), timeout=60)
     line = next(x for x in done.stderr.splitlines() if x.startswith("MODULES "))
@@ -90,17 +96,17 @@ def test_help_loads_nothing_that_only_a_run_needs() -> None:
 
 def test_help_loads_nothing_beyond_bare_typer_but_falyx_itself() -> None:
     """Against the bare Typer app with the same commands: the only other modules falyx's
-    `--help` loads are falyx's own, two small stdlib ones its registry uses, and on Python
-    3.10 the ExceptionGroup backport."""
+    `--help` loads are falyx's own, `contextvars` (the CLI collects its job in one), and on
+    Python 3.10 the ExceptionGroup backport."""
     bare = _script("benchmarks/bare_typer_app.py", "--help")
     extra = _script("examples/decorators.py", "--help") - bare
     falyx_modules = {m for m in extra if m.split(".")[0] == "falyx"}
     backport = {"exceptiongroup", "typing_extensions", "_socket"}  # what it imports on 3.10
-    allowed = {"queue", "_queue", "contextvars", "_contextvars"}
+    allowed = {"contextvars", "_contextvars"}
     assert _tops(extra - falyx_modules) <= allowed | (backport if sys.version_info < (3, 11)
                                                       else set())
-    # + naming, stdout, durations: small, standard library only
-    assert len(falyx_modules) <= 33, sorted(falyx_modules)
+    # + naming, stdout, durations, deferred: small, standard library only
+    assert len(falyx_modules) <= 28, sorted(falyx_modules)
 
 
 def test_a_quiet_headless_run_loads_neither_rich_nor_the_prompt_libraries() -> None:

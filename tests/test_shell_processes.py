@@ -51,7 +51,7 @@ class Proc:
     def _stat(self) -> tuple[str, int, int] | None:
         try:
             data = Path(f"/proc/{self.pid}/stat").read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # gone, or reaped while read
             return None
         fields = data.rsplit(b")", 1)[1].split()
         return fields[0].decode(), int(fields[1]), int(fields[19])  # state, ppid, starttime
@@ -114,7 +114,7 @@ async def test_a_timeout_stops_a_group_that_ignores_sigterm(
 def _not_running(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone, or reaped while read
         return True
     return state in (b"Z", b"X")  # killed; its new parent (init) has not reaped it yet
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from falyx.action.base import BaseAction, PreviewNode, _callable_name
-from falyx.action.options import RunOptions
-from falyx.action.parameters import function_parameters
-from falyx.action.scopes import call_in_thread, is_async_callable
-from falyx.context import ExecutionContext
+from falyx.action.parameters import function_parameters, is_async_callable
 from falyx.errors import InvalidActionError
+
+if TYPE_CHECKING:
+    from falyx.action.options import RunOptions
+    from falyx.context import ExecutionContext
 
 __all__ = ["Action", "LiteralAction", "accepts_keyword", "chain_item", "check_rollback", "step",
            "to_action"]
@@ -73,6 +74,8 @@ class Action(BaseAction):
         # An async function's own coroutine is awaited directly: no extra frame per step.
         if self._is_async:
             return self.fn(*ctx.args, **ctx.kwargs)
+        from falyx.action.scopes import call_in_thread  # a thread hop costs far more
+
         return call_in_thread(self.fn, ctx.args, ctx.kwargs, self.name, ctx)
 
     async def _delegate(self, ctx: ExecutionContext) -> Any:

@@ -14,19 +14,24 @@ import random
 import time
 from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from falyx.action.cancellation import explain_cancel
-from falyx.action.options import _OPTIONS, RunOptions, current_options
-from falyx.action.scopes import Deadline, run_with_timeout, shielded
-from falyx.action.undo import rollback_walk
-from falyx.context import _CURRENT, CANCELLED, ERROR, OK, ExecutionContext
+from falyx.deferred import deferred
 from falyx.durations import format_seconds
 from falyx.errors import StepTimeoutError
 from falyx.hooks import Hook, HookManager, HookSpec, HookType
 from falyx.retry import RetryPolicy, RetrySpec, resolve_retry
 
-__all__ = ["BaseAction", "PreviewNode", "UndoEntry", "rollback"]
+if TYPE_CHECKING:
+    from falyx.action.options import RunOptions
+    from falyx.context import ExecutionContext
+
+# What only a run needs, executed by the first step that runs (`--help` never does):
+# the per-step names are read through these modules; the rest is imported where used.
+context = deferred("falyx.context")
+run_options = deferred("falyx.action.options")
+
+__all__ = ["BaseAction", "PreviewNode", "UndoEntry"]
 
 logger = logging.getLogger("falyx")
 _ids = itertools.count(1)
@@ -158,9 +163,9 @@ class BaseAction:
         self, args: tuple[Any, ...], kwargs: dict[str, Any], options: RunOptions
     ) -> ExecutionContext:
         """The context for one execution, linked to the step running in this task."""
-        parent = _CURRENT.get()
+        parent = context._CURRENT.get()
         args, kwargs = self._prepare(args, kwargs)
-        return ExecutionContext(
+        return context.ExecutionContext(
             self.name, self, args, kwargs,
             kind=self.kind,
             id=next(_ids),
@@ -184,12 +189,12 @@ class BaseAction:
         context it prepared (`_new_context`); steps inside a run create their own.
         """
         if ctx is None or options is None:
-            options = _OPTIONS.get() or current_options()
+            options = run_options._OPTIONS.get() or run_options.current_options()
             ctx = self._new_context(args, kwargs, options)
         hooks = self.hooks if self.hooks._hooks else None
         if ctx.parent is None and options.root_hooks:
             hooks = self.hooks.merged(options.root_hooks)
-        token = _CURRENT.set(ctx)
+        token = context._CURRENT.set(ctx)
         ctx.start = time.time()
         started = time.perf_counter()
         try:
@@ -203,7 +208,7 @@ class BaseAction:
                     ctx.result = await self._run(ctx)
                 else:
                     ctx.result = await self._attempts(ctx, options)
-                ctx.status = OK
+                ctx.status = context.OK
             except Exception as exc:
                 ctx.fail(exc)
                 if hooks:
@@ -213,8 +218,10 @@ class BaseAction:
                 if hooks:
                     await hooks.trigger(_SUCCESS, ctx)
         except BaseException as exc:  # cancellation: record it, then let it propagate
+            from falyx.action.cancellation import explain_cancel
+
             explain_cancel(exc)
-            ctx.fail(exc, CANCELLED)
+            ctx.fail(exc, context.CANCELLED)
             raise
         finally:
             ctx.end = time.time()
@@ -225,16 +232,18 @@ class BaseAction:
                     await hooks.trigger(_TEARDOWN, ctx)
                     _settle(ctx)
             finally:
-                _CURRENT.reset(token)
+                context._CURRENT.reset(token)
                 try:  # a thread or task that returned after the cancellation: undo it (§2.4)
-                    if ctx.returned_late and ctx.status != OK and self.rollback is not None:
-                        await _roll_back_late(self, ctx)
+                    if ctx.returned_late and ctx.status != context.OK and self.rollback is not None:
+                        from falyx.action.undo import roll_back_late
+
+                        await roll_back_late(self, ctx)
                 finally:
                     if options.registry is not None:
                         options.registry.record(ctx)
                         if ctx.parent is None and options.registry.writing:
                             await options.registry.drain()  # persisted when it returns
-        if ctx.status != OK:
+        if ctx.status != context.OK:
             raise ctx.exception  # type: ignore[misc]
         if self.rollback is not None:
             ctx.undo = ((self, ctx.args, ctx.kwargs), *ctx.undo)
@@ -277,12 +286,14 @@ class BaseAction:
         ctx.undo = ()
         if self.timeout is None:
             return await self._run(ctx)
+        from falyx.action.scopes import Deadline, run_with_timeout
+
         return await run_with_timeout(
             self._run(ctx), Deadline(ctx, self.name, self.timeout, retry_follows))
 
     # -- presentation --------------------------------------------------------------------
     def _detail_nodes(self, options: RunOptions | None) -> list[PreviewNode]:
-        policy = (options or RunOptions()).policy_for(self)
+        policy = (options or run_options.RunOptions()).policy_for(self)
         nodes = []
         if policy is not None:
             nodes.append(PreviewNode(f"↻ {policy.describe()}"))
@@ -296,49 +307,10 @@ class BaseAction:
         return f"{type(self).__name__}(name={self.name!r})"
 
 
-async def rollback(
-    undo: list[UndoEntry] | tuple[UndoEntry, ...], cause: BaseException, after: str | None = None
-) -> None:
-    """Undo completed steps in reverse order, shielded from cancellation (DESIGN §2.4).
-
-    `after` names the step(s) whose failure caused it (for the log line). Each step undone
-    logs a WARNING (`[build] Rolled back after 'deploy' failed`); a rollback that raises logs
-    an ERROR, is recorded, and the walk goes on; the errors are attached to `cause`
-    (`cause.rollback_errors`, and a note where supported). A frontend's `RollbackControl`
-    may abort the walk: the steps not undone are then recorded CANCELLED.
-    """
-    if undo:
-        await shielded(rollback_walk(list(undo), cause, after))
-
-
-async def _roll_back_late(step: BaseAction, ctx: ExecutionContext) -> None:
-    """Undo a step that completed after its timeout or cancellation (DESIGN §2.4).
-
-    Its thread (or executor task) returned normally once falyx had waited for it: its effects
-    are applied, so it is rolled back like a completed step, before the steps that completed
-    before it (it is the latest). Its own record stays failed or cancelled: it did not
-    succeed in time. The rollback record's parent is the enclosing step's.
-    """
-    exc = ctx.exception
-    if isinstance(exc, StepTimeoutError) and getattr(exc, "step", None) == step.name:
-        when = "its timeout"
-    else:
-        text = "" if exc is None else str(exc).removeprefix("cancelled: ")
-        when = f"it was cancelled ({text})" if text else "it was cancelled"
-    logger.warning("[%s] returned after %s; rolling it back too", step.name, when,
-                   extra={"action": step.name, "event": "late_rollback"})
-    token = _CURRENT.set(ctx.parent or ctx)
-    try:
-        await rollback([(step, ctx.args, ctx.kwargs)], exc or StepTimeoutError(step.name),
-                       after=step.name)
-    finally:
-        _CURRENT.reset(token)
-
-
 def _settle(ctx: ExecutionContext) -> None:
     """The original Falyx's recovery idiom: a hook that set `ctx.exception = None` (and maybe
     `ctx.result = value`) recovers exactly as `ctx.recover(ctx.result)` does."""
-    if ctx.exception is None and ctx.status == ERROR:
+    if ctx.exception is None and ctx.status == context.ERROR:
         ctx.recover(ctx.result)
 
 

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from falyx.action.action import chain_item
-from falyx.action.base import BaseAction, UndoEntry, rollback
+from falyx.action.base import BaseAction, UndoEntry
 from falyx.action.composite import CompositeAction, check_injectable, entry_kwargs, handed_in
 from falyx.action.parameters import route_kwargs
-from falyx.context import ExecutionContext, SharedContext
+from falyx.deferred import deferred
 from falyx.errors import EmptyChainError
+
+if TYPE_CHECKING:
+    from falyx.context import ExecutionContext
+
+context = deferred("falyx.context")  # run-time only (falyx.deferred)
 
 __all__ = ["ChainedAction", "chain"]
 
@@ -69,8 +74,9 @@ class ChainedAction(CompositeAction):
         if not steps:
             raise EmptyChainError(f"chain '{self.name}' has no steps to run")
         upstream, key = handed_in(ctx, self)
-        shared = ctx.shared = SharedContext(self.name, "chain", upstream=upstream, forward_as=key,
-                                            auto_inject=self.auto_inject, members=steps)
+        shared = ctx.shared = context.SharedContext(
+            self.name, "chain", upstream=upstream, forward_as=key,
+            auto_inject=self.auto_inject, members=steps)
         undo: list[UndoEntry] = []
         call_kwargs = ctx.kwargs  # each one goes to the steps that declare it (§2.1)
         first = route_kwargs(self, steps[0], call_kwargs, True) if call_kwargs else call_kwargs
@@ -87,6 +93,8 @@ class ChainedAction(CompositeAction):
                     undo.extend(done.undo)
                 results.append(done.result)
         except BaseException as exc:
+            from falyx.action.undo import rollback
+
             shared.errors.append((self.name, exc))
             await rollback(undo, exc, after=step.name)
             raise

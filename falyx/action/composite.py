@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from falyx.action.action import Action, _injection_error, chain_item, check_rollback
 from falyx.action.base import BaseAction, PreviewNode
-from falyx.action.options import RunOptions
 from falyx.action.parameters import merged_parameters
-from falyx.context import ExecutionContext
+
+if TYPE_CHECKING:
+    from falyx.action.options import RunOptions
+    from falyx.context import ExecutionContext
 
 __all__ = ["CompositeAction", "entry_kwargs", "handed_in"]
 

@@ -6,15 +6,18 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from falyx.action.action import chain_item
-from falyx.action.base import UndoEntry, rollback
+from falyx.action.base import UndoEntry
 from falyx.action.composite import CompositeAction, entry_kwargs, handed_in
 from falyx.action.parameters import route_kwargs
-from falyx.action.scopes import start_tasks, wait_tasks
-from falyx.context import ExecutionContext, SharedContext
+from falyx.deferred import deferred
 from falyx.errors import ActionGroupError, EmptyGroupError, FalyxError
 
 if TYPE_CHECKING:
     import asyncio
+
+    from falyx.context import ExecutionContext
+
+context = deferred("falyx.context")  # run-time only (falyx.deferred)
 
 __all__ = ["ActionGroup", "group", "group_error"]
 
@@ -51,8 +54,11 @@ class ActionGroup(CompositeAction):
         if not members:
             raise EmptyGroupError(f"group '{self.name}' has no members to run")
         upstream, key = handed_in(ctx, self)
-        shared = ctx.shared = SharedContext(self.name, "group", upstream=upstream,
-                                            forward_as=key, members=members)
+        from falyx.action.scopes import start_tasks, wait_tasks
+        from falyx.action.undo import rollback
+
+        shared = ctx.shared = context.SharedContext(self.name, "group", upstream=upstream,
+                                                    forward_as=key, members=members)
         # every member gets the positional args, and the keywords it declares (§2.1)
         kwargs = ctx.kwargs
         tasks = start_tasks(

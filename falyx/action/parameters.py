@@ -18,7 +18,10 @@ from falyx.errors import RegistrationError
 if TYPE_CHECKING:
     from falyx.action.base import BaseAction
 
-__all__ = ["REQUIRED_OPTION", "function_parameters", "merged_parameters", "route_kwargs"]
+__all__ = [
+    "REQUIRED_OPTION", "function_parameters", "is_async_callable", "merged_parameters",
+    "route_kwargs",
+]
 
 
 class _RequiredOption:
@@ -34,6 +37,14 @@ class _RequiredOption:
 #: default, or a shell step's `params={"tag": ...}`. The CLI makes it a required option
 #: (`--tag`); a positional parameter without a default (`Parameter.empty`) is an argument.
 REQUIRED_OPTION = _RequiredOption()
+
+
+def is_async_callable(fn: Any) -> bool:
+    """True when calling `fn` returns a coroutine (functions, partials, async __call__)."""
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - callable objects with async __call__
+    )
+
 
 _KEYWORD_KINDS = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 _POSITIONAL_KINDS = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)

@@ -16,17 +16,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import asyncio
 
+from falyx.action.parameters import is_async_callable
 from falyx.durations import format_seconds
 from falyx.errors import StepTimeoutError
 
 T = TypeVar("T")
-
-
-def is_async_callable(fn: Any) -> bool:
-    """True when calling `fn` returns a coroutine (functions, partials, async __call__)."""
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-        getattr(fn, "__call__", None)  # noqa: B004 - callable objects with async __call__
-    )
 
 
 async def call(

@@ -1,4 +1,7 @@
-"""The rollback walk: undo completed steps in reverse, log, record, and honour an abort."""
+"""Rollback: undo completed steps in reverse, log, record, and honour an abort (DESIGN §2.4).
+
+Run-time only: steps and composites import it when something is to be undone.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,14 @@ from typing import TYPE_CHECKING
 
 from falyx.action.cancellation import fate_of
 from falyx.action.options import RunOptions, current_options
-from falyx.action.scopes import ROLLBACK_CONTROL, call
+from falyx.action.scopes import ROLLBACK_CONTROL, call, shielded
 from falyx.context import _CURRENT, CANCELLED, OK, ExecutionContext
+from falyx.errors import StepTimeoutError
 
 if TYPE_CHECKING:
-    from falyx.action.base import UndoEntry
+    from falyx.action.base import BaseAction, UndoEntry
 
-__all__ = ["rollback_walk"]
+__all__ = ["roll_back_late", "rollback", "rollback_walk"]
 
 logger = logging.getLogger("falyx")
 NOT_STARTED = "rollback aborted before it started"
@@ -28,8 +32,47 @@ def _reason(cause: BaseException, after: str | None) -> str:
     return f"after '{after}' failed" if after else f"after {type(cause).__name__}"
 
 
+async def rollback(
+    undo: list[UndoEntry] | tuple[UndoEntry, ...], cause: BaseException, after: str | None = None
+) -> None:
+    """Undo completed steps in reverse order, shielded from cancellation (DESIGN §2.4).
+
+    `after` names the step(s) whose failure caused it (for the log line). Each step undone
+    logs a WARNING (`[build] Rolled back after 'deploy' failed`); a rollback that raises logs
+    an ERROR, is recorded, and the walk goes on; the errors are attached to `cause`
+    (`cause.rollback_errors`, and a note where supported). A frontend's `RollbackControl`
+    may abort the walk: the steps not undone are then recorded CANCELLED.
+    """
+    if undo:
+        await shielded(rollback_walk(list(undo), cause, after))
+
+
+async def roll_back_late(step: BaseAction, ctx: ExecutionContext) -> None:
+    """Undo a step that completed after its timeout or cancellation (DESIGN §2.4).
+
+    Its thread (or executor task) returned normally once falyx had waited for it: its effects
+    are applied, so it is rolled back like a completed step, before the steps that completed
+    before it (it is the latest). Its own record stays failed or cancelled: it did not
+    succeed in time. The rollback record's parent is the enclosing step's.
+    """
+    exc = ctx.exception
+    if isinstance(exc, StepTimeoutError) and getattr(exc, "step", None) == step.name:
+        when = "its timeout"
+    else:
+        text = "" if exc is None else str(exc).removeprefix("cancelled: ")
+        when = f"it was cancelled ({text})" if text else "it was cancelled"
+    logger.warning("[%s] returned after %s; rolling it back too", step.name, when,
+                   extra={"action": step.name, "event": "late_rollback"})
+    token = _CURRENT.set(ctx.parent or ctx)
+    try:
+        await rollback([(step, ctx.args, ctx.kwargs)], exc or StepTimeoutError(step.name),
+                       after=step.name)
+    finally:
+        _CURRENT.reset(token)
+
+
 async def rollback_walk(undo: list[UndoEntry], cause: BaseException, after: str | None) -> None:
-    """Undo `undo` in reverse order (see `falyx.action.base.rollback`, which shields it).
+    """Undo `undo` in reverse order (see `rollback`, which shields it).
 
     When an abort stops the walk, the rollback running then is recorded as what happened to
     it (stopped, abandoned in its thread, or done if its function had returned), the rest
