@@ -1,0 +1,120 @@
+"""Edges of the run-time modules executed on first use (`falyx.deferred`, issue 14).
+
+Each case runs in a fresh interpreter: whether a module has executed is process-wide state.
+The thread cases set a 1 µs switch interval, so the interpreter switches threads inside a
+module's execution (the schedule a busy machine gives by chance).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from tests.conftest import subprocess_env
+
+
+def _run(code: str, cwd: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, env=subprocess_env(FALYX_HISTORY="off"), timeout=120,
+                          cwd=cwd)
+
+
+def test_threads_that_use_a_deferred_module_at_once_all_see_it_executed_once(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    """One thread executes it; the others wait for it (Python 3.10-3.12.2's LazyLoader let
+    them read the half-executed module: AttributeError, or a second execution)."""
+    done = _run("""
+        import sys, threading
+        from pathlib import Path
+        from falyx.deferred import deferred
+        sys.setswitchinterval(1e-6)
+        sys.path.insert(0, ".")
+        Path("edge_runs.py").write_text("count = {}\\n")
+        body = ("import edge_runs\\n"
+                "edge_runs.count[__name__] = edge_runs.count.get(__name__, 0) + 1\\n"
+                "FIRST = 1\\nfor _ in range(2000):\\n    pass\\nLAST = FIRST + 1\\n")
+        failures = []
+        for i in range(30):
+            Path(f"edge_mod_{i}.py").write_text(body)
+            module = deferred(f"edge_mod_{i}")
+            barrier = threading.Barrier(4)
+
+            def use():
+                barrier.wait()
+                try:
+                    assert module.LAST == 2
+                except Exception as exc:
+                    failures.append(repr(exc))
+
+            threads = [threading.Thread(target=use) for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        import edge_runs
+        print(failures[:3], sorted(set(edge_runs.count.values())), len(edge_runs.count))
+    """, cwd=str(tmp_path))
+    assert done.stdout.strip() == "[] [1] 30", done.stdout + done.stderr
+
+
+def test_threads_that_run_their_first_steps_at_once_all_succeed() -> None:
+    """Eight threads each `asyncio.run` a step as the process's first run."""
+    done = _run("""
+        import asyncio, sys, threading
+        import falyx
+        sys.setswitchinterval(1e-6)
+        step = falyx.Action("work", lambda: 1)
+        chained = falyx.ChainedAction("both", [falyx.Action("a", lambda: 2), step],
+                                      return_list=True)
+        barrier = threading.Barrier(8)
+        outcomes = []
+
+        def run(target):
+            barrier.wait()
+            try:
+                outcomes.append(asyncio.run(target()))
+            except BaseException as exc:
+                outcomes.append(repr(exc))
+
+        threads = [threading.Thread(target=run, args=(step if i % 2 else chained,))
+                   for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        print(sorted(map(str, outcomes)))
+    """)
+    assert done.stdout.strip() == str(["1"] * 4 + ["[2, 1]"] * 4), done.stdout + done.stderr
+
+
+def test_a_module_whose_first_execution_fails_fails_again_rather_than_half_executed(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    """As a failed import: the error is raised, and the next use executes it again (a Ctrl-C
+    in the first run must not leave the engine's records half-defined for the session)."""
+    done = _run("""
+        import sys
+        from pathlib import Path
+        from falyx.deferred import deferred
+        sys.path.insert(0, ".")
+        Path("edge_flaky.py").write_text(
+            "from pathlib import Path\\nFIRST = 1\\n"
+            "if not Path('ready').exists():\\n    raise KeyboardInterrupt\\nLAST = 2\\n")
+        module = deferred("edge_flaky")
+        try:
+            module.LAST
+        except KeyboardInterrupt:
+            print("interrupted")
+        try:
+            module.LAST
+        except KeyboardInterrupt:
+            print("interrupted again")
+        Path("ready").touch()
+        print(module.LAST, type(module).__name__)
+    """, cwd=str(tmp_path))
+    assert done.stdout.split() == ["interrupted", "interrupted", "again", "2", "module"], \
+        done.stdout + done.stderr
