@@ -118,3 +118,24 @@ def test_a_module_whose_first_execution_fails_fails_again_rather_than_half_execu
     """, cwd=str(tmp_path))
     assert done.stdout.split() == ["interrupted", "interrupted", "again", "2", "module"], \
         done.stdout + done.stderr
+
+
+def test_the_hook_alias_resolves_in_type_hints_without_importing_the_context() -> None:
+    """`falyx.hooks.Hook` (and `HookSpec`) in a user's annotations, and falyx's signatures
+    that use them, resolve with `typing.get_type_hints` as before the context was deferred."""
+    done = _run("""
+        import sys, typing
+        import falyx
+        from falyx.hooks import Hook, HookSpec
+
+        def on_done(hook: Hook, spec: HookSpec) -> None: ...
+
+        deferred_yet = type(sys.modules["falyx.context"]).__name__ == "_LazyModule"
+        hints = typing.get_type_hints(on_done)
+        assert typing.get_args(hints["hook"]) == ([falyx.ExecutionContext], typing.Any), hints
+        for fn in (falyx.Falyx.__init__, falyx.Falyx.command, falyx.Falyx.on,
+                   falyx.HookManager.register, falyx.BaseAction.__init__):
+            typing.get_type_hints(fn)
+        print("ok", deferred_yet)
+    """)
+    assert done.stdout.strip() == "ok True", done.stdout + done.stderr
