@@ -139,3 +139,59 @@ def test_the_hook_alias_resolves_in_type_hints_without_importing_the_context() -
         print("ok", deferred_yet)
     """)
     assert done.stdout.strip() == "ok True", done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("limit", [0, -5])
+def test_a_bad_history_limit_is_refused_when_the_app_is_defined(limit: int) -> None:
+    """As before the registry was made on first use: at `Falyx(...)`, not mid-run."""
+    done = _run(f"""
+        import sys
+        import falyx
+        try:
+            falyx.Falyx("demo", history_limit={limit})
+        except ValueError as exc:
+            print(exc)
+        print(type(sys.modules["falyx.history"]).__name__ if "falyx.history" in sys.modules
+              else "history not loaded")
+    """)
+    assert done.stdout.splitlines() == [f"history limit must be at least 1, got {limit}",
+                                        "history not loaded"], done.stdout + done.stderr
+
+
+def test_the_registry_is_made_on_first_use_with_the_limit_and_can_be_replaced() -> None:
+    """`history_limit` reaches the registry made on first use; a registry assigned before or
+    after that is the one runs record into, also for a mounted app's commands."""
+    done = _run("""
+        import asyncio
+        import falyx
+        from falyx.history import ExecutionRegistry
+
+        app = falyx.Falyx("demo", history_limit=2)
+        sub = falyx.Falyx("sub")
+        app.add_submenu("O", "ops", sub)
+
+        @app.command(key="R")
+        def ready() -> int:
+            return 1
+
+        @sub.command(key="S")
+        def sub_step() -> int:
+            return 2
+
+        for _ in range(3):
+            asyncio.run(app.run_key("R"))
+        first = app.registry
+        assert first.limit == 2 and len(first.records()) == 2 and sub.registry is first
+        mine = ExecutionRegistry(limit=5)
+        app.registry = mine
+        asyncio.run(app.run_key("O.S"))
+        assert sub.registry is mine and mine.latest().status == "OK", mine.records()
+        assert len(first.records()) == 2
+        early = falyx.Falyx("early")
+        early.registry = ExecutionRegistry(limit=3)
+        early.add_command("E", "e", lambda: 3)
+        asyncio.run(early.run_key("E"))
+        assert early.registry.limit == 3 and early.registry.run_count == 1
+        print("ok")
+    """)
+    assert done.stdout.strip() == "ok", done.stdout + done.stderr
