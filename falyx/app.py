@@ -77,6 +77,8 @@ class Falyx:
         #: Each key and alias of its commands, and each submenu's key (upper case).
         self.key_index: dict[str, Command | Submenu] = {}
         self.hooks = HookManager.coerce(hooks)
+        if history_limit < 1:  # refused here, as the registry (made on first use) would
+            raise ValueError(f"history limit must be at least 1, got {history_limit}")
         self._history_limit = history_limit
         self._registry: ExecutionRegistry | None = None  # made on first use: a run's
         self._bottom_bar: BottomBar | None = None

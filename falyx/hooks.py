@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import typing
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, ForwardRef, Union
 
 if TYPE_CHECKING:
     from falyx.context import ExecutionContext
@@ -16,7 +17,11 @@ __all__ = ["Hook", "HookManager", "HookSpec", "HookType", "check_hook"]
 
 logger = logging.getLogger("falyx")
 
-Hook = Callable[["ExecutionContext"], Any]
+if TYPE_CHECKING:
+    Hook = Callable[[ExecutionContext], Any]
+else:  # names its module, so `get_type_hints` resolves it anywhere (falyx.context is
+    # deferred); typing's Callable keeps the `[[ctx], Any]` shape once resolved
+    Hook = typing.Callable[[ForwardRef("ExecutionContext", module="falyx.context")], Any]
 
 
 class HookType(str, Enum):

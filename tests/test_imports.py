@@ -26,7 +26,7 @@ RUN_ONLY = ["asyncio", "concurrent", "ssl", "socket", "sqlite3", "pydantic", "fa
 
 def _modules(probe: str, history: str = "off") -> set[str]:
     """Every module executed after `probe` ran in a fresh interpreter: those in `sys.modules`
-    less the deferred ones not used yet (`falyx.deferred`: LazyLoader's `_LazyModule`)."""
+    less the deferred ones not used yet (`falyx.deferred`'s `_LazyModule`)."""
     code = (f"{probe}\nimport json, sys\n"
             "names = sorted(n for n, m in sys.modules.items()\n"
             "               if type(m).__name__ != '_LazyModule')\n"
