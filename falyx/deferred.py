@@ -20,6 +20,7 @@ again, as a failed import would.
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import threading
 from types import ModuleType
@@ -30,6 +31,15 @@ __all__ = ["deferred"]
 #: Held while a deferred module executes; re-entrant: its execution may use it (a cycle).
 _FIRST_USE = threading.RLock()
 _executing: set[str] = set()
+
+
+# A child forked while another thread executed a module starts with the lock free, as with
+# the import lock; that module, unexecuted there, executes on its first use. (The lock's own
+# `_at_fork_reinit`, as `logging` uses for its locks: a function of this module would keep
+# its globals alive to the end, and the interpreter's exit slower by 1% of a `--help`.)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_FIRST_USE._at_fork_reinit)
+    os.register_at_fork(after_in_child=_executing.clear)
 
 
 class _LazyModule(ModuleType):

@@ -120,6 +120,40 @@ def test_a_module_whose_first_execution_fails_fails_again_rather_than_half_execu
         done.stdout + done.stderr
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_child_forked_while_another_thread_executes_a_module_can_use_it() -> None:
+    """The child starts with the first-use lock free, as with the import lock: a thread in
+    the parent was executing `json.tool` (lock held, name marked) when the process forked;
+    the child executes it on its own first use instead of waiting forever (SIGALRM ends a
+    hung child after 20 s, so a regression fails here instead of hanging)."""
+    done = _run("""
+        import os, signal, threading
+        from falyx import deferred as d
+        module = d.deferred("json.tool")
+        holding, release = threading.Event(), threading.Event()
+
+        def executing():  # what a first use in another thread holds while it executes
+            with d._FIRST_USE:
+                d._executing.add("json.tool")
+                holding.set()
+                release.wait()
+
+        thread = threading.Thread(target=executing)
+        thread.start()
+        holding.wait()
+        pid = os.fork()
+        if pid == 0:
+            signal.alarm(20)
+            module.main
+            os._exit(0 if type(module).__name__ == "module" else 3)
+        _, status = os.waitpid(pid, 0)
+        release.set()
+        thread.join()
+        print("child", os.waitstatus_to_exitcode(status))
+    """)
+    assert done.stdout.strip() == "child 0", done.stdout + done.stderr
+
+
 def test_the_hook_alias_resolves_in_type_hints_without_importing_the_context() -> None:
     """`falyx.hooks.Hook` (and `HookSpec`) in a user's annotations, and falyx's signatures
     that use them, resolve with `typing.get_type_hints` as before the context was deferred."""
