@@ -3,12 +3,13 @@
 `deferred("falyx.context")` returns the module at once and executes it on the first
 attribute access, the scheme of the standard library's `importlib.util.LazyLoader` (the
 `importlib` docs, "Implementing lazy imports"). The modules that define steps, commands and
-the app (`falyx.action.base`, `.action`, `.chain`, `.group`, `falyx.command`, `falyx.app`)
-refer to the modules only a run needs (`falyx.context`, `falyx.history`,
-`falyx.action.options`, `.scopes`, `.cancellation`, `.undo`) through it, as
-`context.ExecutionContext`: building an app and printing its help executes none of them
-(issue 14: about 26 M instructions, 4% of `--help`), and a run's first step executes each
-once. After that, an attribute of the module costs what any module attribute costs.
+the app never execute, at import, the modules only a run needs (`falyx.context`,
+`falyx.history`, `falyx.action.options`, `.scopes`, `.cancellation`, `.undo`): the per-step
+code (`falyx.action.base`, `.chain`, `.group`) reads them through `deferred` modules, as
+`context.ExecutionContext`, and the rest imports them where a run uses them. Building an app
+and printing its help executes none of them (issue 14: about 26 M instructions, 4% of
+`--help`); a run's first step executes each once. After that, an attribute of the module
+costs what any module attribute costs.
 
 A module already imported is returned as it is. The first use is safe from any thread, as an
 import is: one thread executes the module while the others wait for it (Python 3.10 to
